@@ -1,0 +1,197 @@
+/**
+ * @module
+ * Typed errors. Every error the store raises on purpose is a `SessionError` with a stable `code`;
+ * check `err.code` rather than `instanceof` (an app can load two copies of this package).
+ */
+
+export type SessionErrorCode =
+  | 'ERR_STORE_CLOSED'
+  | 'ERR_STORE_LOCKED'
+  | 'ERR_STORE_CORRUPT'
+  | 'ERR_STORE_UNRECOGNISED'
+  | 'ERR_STORE_SCHEMA'
+  | 'ERR_STORE_OPEN'
+  | 'ERR_STORE_IO'
+  | 'ERR_SESSION_ID'
+  | 'ERR_SESSION_USER_ID'
+  | 'ERR_SESSION_TOO_LARGE'
+  | 'ERR_SESSION_ENCODE'
+  | 'ERR_SESSION_DECODE'
+
+export class SessionError extends Error {
+  readonly code: SessionErrorCode
+
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** Any call on a store after `close()`. */
+export class SessionStoreClosedError extends SessionError {
+  constructor() {
+    super('ERR_STORE_CLOSED', 'The session store is closed')
+  }
+}
+
+/** The database directory is held by another process. */
+export class SessionStoreLockedError extends SessionError {
+  readonly path: string
+  readonly pid: number | undefined
+
+  constructor(path: string, pid: number | undefined, cause?: unknown) {
+    const holder = pid === undefined ? 'another process' : `another process (pid ${pid})`
+    super(
+      'ERR_STORE_LOCKED',
+      `The session database at ${path} is in use by ${holder}. LevelDB allows one process per ` +
+        'database: stop the other process, share one store between worker threads of a single ' +
+        'process, or move to @levelsession/redis to serve sessions from many processes.',
+      { cause },
+    )
+    this.path = path
+    this.pid = pid
+  }
+}
+
+/** The directory looks like a damaged LevelDB database; it is left untouched. */
+export class SessionStoreCorruptError extends SessionError {
+  readonly path: string
+
+  constructor(path: string, detail: string, cause?: unknown) {
+    super(
+      'ERR_STORE_CORRUPT',
+      `The session database at ${path} is damaged (${detail}). Nothing was changed. ` +
+        `Run \`levelsession repair ${path}\` to repair a copy of it.`,
+      { cause },
+    )
+    this.path = path
+  }
+}
+
+/** The directory holds something that is not a levelsession database. */
+export class SessionStoreUnrecognisedError extends SessionError {
+  readonly path: string
+
+  constructor(path: string, found: string) {
+    super(
+      'ERR_STORE_UNRECOGNISED',
+      `Refusing to use ${path} as a session database: it holds ${found}. ` +
+        'Point the store at an empty or absent directory.',
+    )
+    this.path = path
+  }
+}
+
+/** The database was written by a newer version of levelsession. */
+export class SessionStoreSchemaError extends SessionError {
+  constructor(path: string, found: string, supported: number) {
+    super(
+      'ERR_STORE_SCHEMA',
+      `The session database at ${path} has schema version ${found}; this version of ` +
+        `@levelsession/core reads version ${supported}. Upgrade @levelsession/core.`,
+    )
+  }
+}
+
+/** Opening the database failed for another reason (permissions, disk, ...). */
+export class SessionStoreOpenError extends SessionError {
+  constructor(path: string, cause: unknown) {
+    super('ERR_STORE_OPEN', `Could not open the session database at ${path}: ${messageOf(cause)}`, {
+      cause,
+    })
+  }
+}
+
+/** A read or write failed in the storage backend. */
+export class SessionStoreIOError extends SessionError {
+  constructor(operation: string, cause: unknown) {
+    super('ERR_STORE_IO', `Session store ${operation} failed: ${messageOf(cause)}`, { cause })
+  }
+}
+
+/** An id that is not a non-empty, well-formed string of at most 256 characters. */
+export class SessionIdError extends SessionError {
+  constructor(id: unknown) {
+    super('ERR_SESSION_ID', `Invalid session id: ${describe(id)}`)
+  }
+}
+
+/** The `userId` extractor returned something that cannot be indexed. */
+export class SessionUserIdError extends SessionError {
+  constructor(userId: unknown) {
+    super(
+      'ERR_SESSION_USER_ID',
+      `Invalid user id ${describe(userId)}: expected a non-empty string of at most 256 ` +
+        'characters without NUL, a finite number, or undefined/null for no user',
+    )
+  }
+}
+
+/** The encoded session is larger than `maxSessionBytes`; nothing was stored. */
+export class SessionTooLargeError extends SessionError {
+  readonly size: number
+  readonly limit: number
+
+  constructor(id: string, size: number, limit: number) {
+    super(
+      'ERR_SESSION_TOO_LARGE',
+      `Session ${id} encodes to ${size} bytes, over the maxSessionBytes limit of ${limit}; ` +
+        'nothing was stored',
+    )
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** The codec could not encode the session data; nothing was stored. */
+export class SessionEncodeError extends SessionError {
+  constructor(id: string, cause: unknown) {
+    super('ERR_SESSION_ENCODE', `Session ${id} could not be encoded: ${messageOf(cause)}`, {
+      cause,
+    })
+  }
+}
+
+/** A stored record could not be decoded; it is treated as no session. */
+export class SessionDecodeError extends SessionError {
+  readonly id: string
+
+  constructor(id: string, cause: unknown) {
+    super('ERR_SESSION_DECODE', `Stored session ${id} could not be decoded: ${messageOf(cause)}`, {
+      cause,
+    })
+    this.id = id
+  }
+}
+
+const CODES = new Set<string>([
+  'ERR_STORE_CLOSED',
+  'ERR_STORE_LOCKED',
+  'ERR_STORE_CORRUPT',
+  'ERR_STORE_UNRECOGNISED',
+  'ERR_STORE_SCHEMA',
+  'ERR_STORE_OPEN',
+  'ERR_STORE_IO',
+  'ERR_SESSION_ID',
+  'ERR_SESSION_USER_ID',
+  'ERR_SESSION_TOO_LARGE',
+  'ERR_SESSION_ENCODE',
+  'ERR_SESSION_DECODE',
+] satisfies SessionErrorCode[])
+
+/** True for an error raised by any copy of this package (ESM or CommonJS). */
+export function isSessionError(error: unknown): error is SessionError {
+  return error instanceof Error && CODES.has((error as Error & { code?: unknown }).code as string)
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)
+  }
+  return value === null ? 'null' : typeof value
+}

@@ -1,0 +1,379 @@
+/**
+ * @module
+ * The Level backend: sessions, an expiry index and a user index in sublevels of one
+ * abstract-level database (classic-level on disk, memory-level in tests), written together in
+ * atomic batches. One process owns a LevelDB directory, so a write-through cache of recently
+ * used sessions is always coherent with the disk.
+ */
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import { SessionDecodeError } from '../errors.js'
+import { KeyedLock } from '../keyed-lock.js'
+import { LruCache } from '../lru.js'
+import type {
+  Backend,
+  SessionMutation,
+  StoredSession,
+  SweepOptions,
+  SweepResult,
+} from '../types.js'
+import { type BatchOp, BatchWriter } from './batch-writer.js'
+import { expiryKey, parseExpiryKey, parseUserKey, timeKey, userKey, userRange } from './keys.js'
+import { decodeRecord, encodeRecord } from './record.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyLevel = AbstractLevel<any, any, any>
+type Sublevel<V> = AbstractSublevel<AnyLevel, unknown, string, V>
+
+export const SCHEMA_VERSION = 1
+/** Expiry-index entries handled per step of a sweep; small enough to keep each step short. */
+const SWEEP_CHUNK = 256
+/** A sweep that deletes this many sessions compacts the ranges it emptied. */
+const COMPACT_AFTER = 10_000
+
+export interface LevelBackendOptions {
+  /** fsync every batch. @default false */
+  sync?: boolean
+  /** Sessions kept in the write-through cache. @default 20_000 */
+  cacheSize?: number
+  /** Runs before the database opens (directory checks). */
+  prepare?: () => Promise<void>
+  /** Runs once the database is open (schema checks); a rejection fails the open. */
+  opened?: (backend: LevelBackend) => Promise<void>
+  /** Runs after the last `close()`. */
+  release?: () => Promise<void>
+}
+
+export class LevelBackend implements Backend {
+  readonly name = 'level'
+  readonly db: AnyLevel
+  readonly #sessions: Sublevel<Buffer>
+  readonly #expiry: Sublevel<string>
+  readonly #users: Sublevel<string>
+  readonly #meta: Sublevel<string>
+  readonly #writer: BatchWriter
+  readonly #lock = new KeyedLock()
+  readonly #cache: LruCache<StoredSession>
+  readonly #options: LevelBackendOptions
+  /** Expiry-index key below which the last complete sweep left nothing. */
+  #watermark: string | undefined
+  #refs = 0
+  #opening: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+  readonly #background = new Set<Promise<unknown>>()
+
+  constructor(db: AnyLevel, options: LevelBackendOptions = {}) {
+    this.db = db
+    this.#options = options
+    const sub = <V>(name: string, valueEncoding: string): Sublevel<V> =>
+      db.sublevel<string, V>(name, { keyEncoding: 'utf8', valueEncoding }) as unknown as Sublevel<V>
+    this.#sessions = sub<Buffer>('s', 'buffer')
+    this.#expiry = sub<string>('x', 'utf8')
+    this.#users = sub<string>('u', 'utf8')
+    this.#meta = sub<string>('m', 'utf8')
+    this.#writer = new BatchWriter(db, options.sync === true)
+    this.#cache = new LruCache(options.cacheSize ?? 20_000)
+  }
+
+  /** Counts one more user of this shared backend; each must call `close()` once. */
+  retain(): this {
+    this.#refs++
+    return this
+  }
+
+  open(): Promise<void> {
+    this.#opening ??= this.#open()
+    return this.#opening
+  }
+
+  async #open(): Promise<void> {
+    await this.#options.prepare?.()
+    await this.db.open()
+    await this.#options.opened?.(this)
+  }
+
+  /** Schema version stored in the meta sublevel, if any. */
+  async schemaVersion(): Promise<string | undefined> {
+    return this.#meta.get('schema')
+  }
+
+  /** Whether the database holds any key outside this backend's sublevels. */
+  async hasForeignKeys(): Promise<boolean> {
+    const ours = [this.#sessions, this.#expiry, this.#users, this.#meta].map((s) => s.prefix)
+    for await (const key of this.db.keys({ keyEncoding: 'utf8' }) as AsyncIterable<string>) {
+      if (!ours.some((prefix) => key.startsWith(prefix))) return true
+    }
+    return false
+  }
+
+  async writeSchema(): Promise<void> {
+    await this.#meta.batch([
+      { type: 'put', key: 'schema', value: String(SCHEMA_VERSION) },
+      { type: 'put', key: 'createdAt', value: new Date().toISOString() },
+    ])
+  }
+
+  async load(id: string): Promise<StoredSession | undefined> {
+    return this.#cache.get(id) ?? this.#lock.run(id, () => this.#read(id))
+  }
+
+  update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+    return this.#lock.run(id, async () => {
+      const { current, corrupt } = await this.#readTolerant(id)
+      const next = await mutate(current)
+      if (next === undefined) return current
+      if (next === null) {
+        if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
+        return undefined
+      }
+      await this.#write(id, this.#putOps(current, next), next)
+      return next
+    })
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.#lock.run(id, async () => {
+      const { current, corrupt } = await this.#readTolerant(id)
+      if (current === undefined && !corrupt) return false
+      await this.#write(id, this.#deleteOps(id, current))
+      return current !== undefined
+    })
+  }
+
+  async listUser(userId: string): Promise<StoredSession[]> {
+    const ids: string[] = []
+    for await (const key of this.#users.keys(userRange(userId))) ids.push(parseUserKey(key).id)
+    const found = await this.#readMany(ids)
+    return found.filter((s): s is StoredSession => s !== undefined && s.userId === userId)
+  }
+
+  async *entries(): AsyncGenerator<StoredSession> {
+    for await (const [id, raw] of this.#sessions.iterator()) {
+      let session: StoredSession
+      try {
+        session = decodeRecord(id, raw)
+      } catch {
+        continue
+      }
+      yield session
+    }
+  }
+
+  async count(now: number): Promise<number> {
+    let total = 0
+    const iterator = this.#expiry.keys({ gte: timeKey(now + 1) })
+    try {
+      for (;;) {
+        const keys = await iterator.nextv(1000)
+        if (keys.length === 0) return total
+        total += keys.length
+      }
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  async clear(): Promise<void> {
+    await this.#writer.idle()
+    await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
+    this.#cache.clear()
+    this.#watermark = undefined
+  }
+
+  async sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
+    const start = this.#watermark
+    const end = timeKey(now + 1)
+    let scanned = 0
+    let deleted = 0
+    let skipped: string | undefined
+    const iterator = this.#expiry.keys({ ...(start === undefined ? {} : { gte: start }), lt: end })
+    try {
+      for (;;) {
+        if (signal?.aborted === true) return { scanned, deleted }
+        const keys = await iterator.nextv(SWEEP_CHUNK)
+        if (keys.length === 0) break
+        scanned += keys.length
+        const entries = keys.map((key) => ({ key, ...parseExpiryKey(key) }))
+        // Sessions in use are skipped (and swept next time): never wait for a request here.
+        const { taken, release } = this.#lock.tryLockMany(entries.map((e) => e.id))
+        try {
+          const held = new Set(taken)
+          const mine = entries.filter((e) => held.has(e.id))
+          if (mine.length < entries.length) {
+            skipped ??= entries.find((e) => !held.has(e.id))?.key
+          }
+          const current = await this.#readMany(mine.map((e) => e.id))
+          const ops: BatchOp[] = []
+          const removed: StoredSession[] = []
+          mine.forEach((entry, i) => {
+            const session = current[i]
+            ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
+            // A session renewed since this entry was written keeps its newer entry and survives.
+            if (session !== undefined && session.expiresAt === entry.expiresAt) {
+              ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
+              ops.push(...userOps(this.#users, session))
+              removed.push(session)
+            }
+          })
+          await this.#writer.write(ops)
+          for (const session of removed) this.#cache.delete(session.id)
+          deleted += removed.length
+          if (removed.length > 0) onExpired?.(removed)
+        } finally {
+          release()
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      await iterator.close()
+    }
+    this.#watermark = skipped ?? end
+    if (deleted >= COMPACT_AFTER) this.#track(this.#compact(start ?? timeKey(0), end))
+    return { scanned, deleted }
+  }
+
+  async verify(): Promise<string[]> {
+    const problems: string[] = []
+    const sessions = new Map<string, StoredSession>()
+    for await (const [id, raw] of this.#sessions.iterator()) {
+      try {
+        sessions.set(id, decodeRecord(id, raw))
+      } catch (error) {
+        problems.push(`session ${id}: ${(error as Error).message}`)
+      }
+    }
+    const indexed = new Map<string, number>()
+    for await (const key of this.#expiry.keys()) {
+      const { id, expiresAt } = parseExpiryKey(key)
+      const session = sessions.get(id)
+      if (session === undefined) problems.push(`expiry entry ${key}: no session`)
+      else if (session.expiresAt !== expiresAt) problems.push(`expiry entry ${key}: session expires at ${session.expiresAt}`)
+      indexed.set(id, (indexed.get(id) ?? 0) + 1)
+    }
+    const owned = new Map<string, number>()
+    for await (const key of this.#users.keys()) {
+      const { userId, id } = parseUserKey(key)
+      const session = sessions.get(id)
+      if (session === undefined) problems.push(`user entry ${userId}/${id}: no session`)
+      else if (session.userId !== userId) problems.push(`user entry ${userId}/${id}: session belongs to ${session.userId ?? 'nobody'}`)
+      owned.set(id, (owned.get(id) ?? 0) + 1)
+    }
+    for (const session of sessions.values()) {
+      const n = indexed.get(session.id) ?? 0
+      if (n !== 1) problems.push(`session ${session.id}: ${n} expiry entries`)
+      const u = owned.get(session.id) ?? 0
+      if (u !== (session.userId === undefined ? 0 : 1)) problems.push(`session ${session.id}: ${u} user entries`)
+    }
+    return problems
+  }
+
+  close(): Promise<void> {
+    if (--this.#refs > 0) return Promise.resolve()
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    await this.#opening?.catch(() => undefined)
+    await this.#writer.idle()
+    await Promise.allSettled([...this.#background])
+    await this.#options.release?.()
+  }
+
+  async #read(id: string): Promise<StoredSession | undefined> {
+    const cached = this.#cache.get(id)
+    if (cached !== undefined) return cached
+    const raw = await this.#sessions.get(id)
+    if (raw === undefined) return undefined
+    let session: StoredSession
+    try {
+      session = decodeRecord(id, raw)
+    } catch (error) {
+      throw new SessionDecodeError(id, error)
+    }
+    this.#cache.set(id, session)
+    return session
+  }
+
+  /** Reads under the id's lock; an unreadable record counts as absent so a write can replace it. */
+  async #readTolerant(id: string): Promise<{ current: StoredSession | undefined; corrupt: boolean }> {
+    try {
+      return { current: await this.#read(id), corrupt: false }
+    } catch (error) {
+      if (error instanceof SessionDecodeError) return { current: undefined, corrupt: true }
+      throw error
+    }
+  }
+
+  /** Reads many sessions without taking locks or filling the cache. */
+  async #readMany(ids: string[]): Promise<(StoredSession | undefined)[]> {
+    const result: (StoredSession | undefined)[] = ids.map((id) => this.#cache.get(id))
+    const missing: number[] = []
+    result.forEach((session, i) => session === undefined && missing.push(i))
+    if (missing.length === 0) return result
+    const raws = await this.#sessions.getMany(missing.map((i) => ids[i]!))
+    raws.forEach((raw, j) => {
+      const i = missing[j]!
+      if (raw === undefined) return
+      try {
+        result[i] = decodeRecord(ids[i]!, raw)
+      } catch {
+        // Unreadable records stay undefined here; load() reports them.
+      }
+    })
+    return result
+  }
+
+  async #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
+    await this.#writer.write(ops)
+    if (next === undefined) this.#cache.delete(id)
+    else this.#cache.set(id, next)
+  }
+
+  #deleteOps(id: string, current: StoredSession | undefined): BatchOp[] {
+    const ops: BatchOp[] = [{ type: 'del', sublevel: this.#sessions, key: id }]
+    if (current !== undefined) {
+      ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, id) })
+      ops.push(...userOps(this.#users, current))
+    }
+    return ops
+  }
+
+  #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
+    const ops: BatchOp[] = [{ type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) }]
+    if (current?.expiresAt !== next.expiresAt) {
+      if (current !== undefined) {
+        ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, next.id) })
+      }
+      const key = expiryKey(next.expiresAt, next.id)
+      ops.push({ type: 'put', sublevel: this.#expiry, key, value: '' })
+      // A clock that went backwards can write below the watermark: sweep from the start again.
+      if (this.#watermark !== undefined && key < this.#watermark) this.#watermark = undefined
+    }
+    if (current?.userId !== next.userId) {
+      if (current?.userId !== undefined) ops.push(...userOps(this.#users, current))
+      if (next.userId !== undefined) {
+        ops.push({ type: 'put', sublevel: this.#users, key: userKey(next.userId, next.id), value: '' })
+      }
+    }
+    return ops
+  }
+
+  async #compact(start: string, end: string): Promise<void> {
+    const root = this.db as AnyLevel & { compactRange?: (a: string, b: string) => Promise<void> }
+    if (typeof root.compactRange !== 'function') return
+    await root.compactRange(this.#expiry.prefixKey(start, 'utf8'), this.#expiry.prefixKey(end, 'utf8'))
+    const prefix = this.#sessions.prefixKey('', 'utf8')
+    await root.compactRange(prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1))
+  }
+
+  #track(task: Promise<unknown>): void {
+    const guarded = task.catch(() => undefined).finally(() => this.#background.delete(guarded))
+    this.#background.add(guarded)
+  }
+}
+
+function userOps(users: Sublevel<string>, session: StoredSession): BatchOp[] {
+  return session.userId === undefined
+    ? []
+    : [{ type: 'del', sublevel: users, key: userKey(session.userId, session.id) }]
+}

@@ -1,0 +1,69 @@
+/**
+ * @module
+ * What a database directory holds, decided before LevelDB touches it: LevelDB given
+ * `createIfMissing` and a directory without `CURRENT` starts an empty database over the old
+ * table files, so a damaged directory must be refused here, never opened.
+ */
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SessionStoreCorruptError, SessionStoreUnrecognisedError } from '../errors.js'
+
+/** Written inside the database directory while a process has it open. */
+export const PID_FILE = 'levelsession.pid'
+
+const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(ldb|sst|log)|\d+\.dbtmp)$/
+
+export type DirectoryState = 'absent' | 'empty' | 'database'
+
+/** Classifies `path`; throws a typed error for a damaged or foreign directory. */
+export async function inspectDirectory(path: string): Promise<DirectoryState> {
+  let info
+  try {
+    info = await stat(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
+    throw error
+  }
+  if (!info.isDirectory()) throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
+  const names = (await readdir(path)).filter((name) => name !== PID_FILE)
+  if (names.includes('CURRENT')) return 'database'
+  const leveldb = names.filter((name) => LEVELDB_FILE.test(name))
+  const tables = leveldb.filter((name) => /\.(ldb|sst|log)$|^MANIFEST-/.test(name))
+  if (tables.length > 0) {
+    throw new SessionStoreCorruptError(
+      path,
+      `it holds LevelDB files (${preview(tables)}) but no CURRENT file`,
+    )
+  }
+  const others = names.filter((name) => !LEVELDB_FILE.test(name))
+  if (others.length > 0) throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
+  return 'empty'
+}
+
+export async function ensureDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true })
+}
+
+/** The pid recorded by the process that has the database open, if it says. */
+export async function readPid(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt(await readFile(join(path, PID_FILE), 'utf8'), 10)
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export async function writePid(path: string): Promise<void> {
+  await writeFile(join(path, PID_FILE), `${process.pid}\n`)
+}
+
+/** Removes the pid file if it is still ours. */
+export async function removePid(path: string): Promise<void> {
+  if ((await readPid(path)) === process.pid) await rm(join(path, PID_FILE), { force: true })
+}
+
+function preview(names: string[]): string {
+  const shown = names.slice(0, 5).join(', ')
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown
+}

@@ -1,0 +1,186 @@
+/**
+ * @module
+ * One shared Level backend per database per process. LevelDB 1.20 drops the operating-system
+ * lock when a second open of an already-open directory fails, letting another process in; so a
+ * path is opened once and every store on it shares that handle (and its cache and locks). The
+ * registry lives on `globalThis` so the ESM and CommonJS builds of this package share it too.
+ */
+import { realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import {
+  SessionError,
+  SessionStoreCorruptError,
+  SessionStoreLockedError,
+  SessionStoreOpenError,
+  SessionStoreSchemaError,
+  SessionStoreUnrecognisedError,
+} from '../errors.js'
+import { type AnyLevel, LevelBackend, SCHEMA_VERSION } from './backend.js'
+import { ensureDirectory, inspectDirectory, readPid, removePid, writePid } from './directory.js'
+
+export interface SharedBackendOptions {
+  sync: boolean
+  cacheSize: number
+}
+
+interface Registry {
+  paths: Map<string, LevelBackend>
+  /** Closes in progress, so a reopen of the same path waits for the lock to be released. */
+  closing: Map<string, Promise<void>>
+  dbs: WeakMap<object, Map<string, LevelBackend>>
+}
+
+const REGISTRY = Symbol.for('@levelsession/core/level-registry')
+const registry: Registry = ((globalThis as Record<symbol, Registry | undefined>)[REGISTRY] ??= {
+  paths: new Map(),
+  closing: new Map(),
+  dbs: new WeakMap(),
+})
+
+/** Resolves a directory to the key the registry and messages use. */
+export function resolveDatabasePath(path: string): string {
+  const absolute = resolve(path)
+  try {
+    return realpathSync(absolute)
+  } catch {
+    return absolute
+  }
+}
+
+/** The backend for a classic-level directory, shared by every store on that path. */
+export function levelBackendForPath(path: string, options: SharedBackendOptions): LevelBackend {
+  const location = resolveDatabasePath(path)
+  const existing = registry.paths.get(location)
+  if (existing !== undefined) return existing.retain()
+
+  let created = false
+  const db = new GuardedLevel(location, async () => {
+    await registry.closing.get(location)
+    const state = await inspectDirectory(location)
+    if (state === 'absent') await ensureDirectory(location)
+    created = state !== 'database'
+    return created
+  })
+  const backend = new LevelBackend(db as unknown as AnyLevel, {
+    ...options,
+    opened: async (self) => {
+      await checkSchema(self, location, created)
+      await writePid(location)
+    },
+    release: async () => {
+      const done = (async () => {
+        try {
+          if (db.status === 'open' || db.status === 'opening') await db.close()
+          await removePid(location)
+        } finally {
+          if (registry.paths.get(location) === backend) registry.paths.delete(location)
+        }
+      })()
+      registry.closing.set(location, done)
+      try {
+        await done
+      } finally {
+        if (registry.closing.get(location) === done) registry.closing.delete(location)
+      }
+    },
+  })
+  registry.paths.set(location, backend)
+  backend.open = wrapOpen(backend, location, () => {
+    if (registry.paths.get(location) === backend) registry.paths.delete(location)
+  })
+  return backend.retain()
+}
+
+/** The backend over a database or sublevel the caller owns (and closes). */
+export function levelBackendForDb(db: AnyLevel, options: SharedBackendOptions): LevelBackend {
+  const root = ('db' in db ? (db as { db: AnyLevel }).db : db) as object
+  const prefix = (db as { prefix?: string }).prefix ?? ''
+  let byPrefix = registry.dbs.get(root)
+  if (byPrefix === undefined) registry.dbs.set(root, (byPrefix = new Map()))
+  const existing = byPrefix.get(prefix)
+  if (existing !== undefined) return existing.retain()
+  const backend = new LevelBackend(db, {
+    ...options,
+    opened: async (self) => checkSchema(self, prefix || 'the given database', false),
+    release: () => {
+      if (byPrefix.get(prefix) === backend) byPrefix.delete(prefix)
+      return Promise.resolve()
+    },
+  })
+  byPrefix.set(prefix, backend)
+  return backend.retain()
+}
+
+async function checkSchema(backend: LevelBackend, where: string, created: boolean): Promise<void> {
+  const version = await backend.schemaVersion()
+  if (version === undefined) {
+    if (!created && (await backend.hasForeignKeys())) {
+      throw new SessionStoreUnrecognisedError(where, 'a LevelDB database that levelsession did not create')
+    }
+    await backend.writeSchema()
+  } else if (Number(version) > SCHEMA_VERSION || !/^\d+$/.test(version)) {
+    throw new SessionStoreSchemaError(where, version, SCHEMA_VERSION)
+  }
+}
+
+/** Turns LevelDB's open failures into errors that say what happened and what to do. */
+function wrapOpen(backend: LevelBackend, location: string, forget: () => void): () => Promise<void> {
+  const open = backend.open.bind(backend)
+  let opening: Promise<void> | undefined
+  return () =>
+    (opening ??= open().catch(async (error: unknown) => {
+      forget()
+      const db = backend.db
+      if (db.status === 'open') await db.close().catch(() => undefined)
+      const ours = findCause(error, (e) => e instanceof SessionError)
+      if (ours !== undefined) throw ours
+      const code = errorCode(error)
+      if (code === 'LEVEL_LOCKED') throw new SessionStoreLockedError(location, await readPid(location), error)
+      if (code === 'LEVEL_CORRUPTION') {
+        throw new SessionStoreCorruptError(location, (error as Error).message, error)
+      }
+      throw new SessionStoreOpenError(location, error)
+    }))
+}
+
+/**
+ * classic-level that inspects the directory before LevelDB sees it, and creates the database
+ * only where the directory was absent or empty.
+ */
+class GuardedLevel extends ClassicLevel<string, string> {
+  readonly #guard: () => Promise<boolean>
+
+  constructor(location: string, guard: () => Promise<boolean>) {
+    super(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    this.#guard = guard
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async _open(options: any): Promise<void> {
+    const create = await this.#guard()
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-member-access
+    options.createIfMissing = create
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access
+    await (ClassicLevel.prototype as any)._open.call(this, options)
+  }
+}
+
+function findCause(error: unknown, test: (e: unknown) => boolean): unknown {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current !== null && current !== undefined; depth++) {
+    if (test(current)) return current
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (code === 'LEVEL_LOCKED' || code === 'LEVEL_CORRUPTION') return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return (error as { code?: string } | null)?.code
+}

@@ -1,0 +1,370 @@
+/**
+ * @module
+ * `SessionStore`: the policy layer every adapter uses. It owns expiry (sliding or fixed, the
+ * absolute cap, lazy touch), the codec, the user-id extractor, input validation, events and the
+ * cleaner; a `Backend` owns storage and index consistency.
+ */
+import { EventEmitter } from 'node:events'
+import { Cleaner } from './cleaner.js'
+import { decodeValue, encodeValue } from './codec.js'
+import {
+  SessionDecodeError,
+  SessionError,
+  SessionIdError,
+  SessionStoreClosedError,
+  SessionStoreIOError,
+  SessionUserIdError,
+} from './errors.js'
+import { isValidSessionId, MAX_ID_LENGTH } from './id.js'
+import { levelBackendForDb, levelBackendForPath } from './level/open.js'
+import type { AnyLevel } from './level/backend.js'
+import { type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
+import type {
+  Backend,
+  DestroyUserOptions,
+  PruneResult,
+  SessionData,
+  SessionRecord,
+  SessionStoreEvents,
+  SessionStoreOptions,
+  SetOptions,
+  StoredSession,
+  TouchOptions,
+} from './types.js'
+
+export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEvents> {
+  /** Options after validation and defaults. */
+  readonly options: Readonly<ResolvedOptions<D>>
+  readonly backend: Backend
+  readonly #ready: Promise<void>
+  readonly #cleaner: Cleaner
+  readonly #inflight = new Set<Promise<unknown>>()
+  #closing: Promise<void> | undefined
+  #pruning: Promise<PruneResult> | undefined
+
+  constructor(options: SessionStoreOptions<D>) {
+    super()
+    this.options = Object.freeze(resolveOptions(options))
+    const shared = { sync: this.options.durability === 'strict', cacheSize: this.options.cacheSize }
+    this.backend =
+      options.backend ??
+      (options.path !== undefined
+        ? levelBackendForPath(options.path, shared)
+        : levelBackendForDb(options.db as AnyLevel, shared))
+    this.#cleaner = new Cleaner(this.options.cleanupInterval, (signal) => this.#prune(signal))
+    this.#ready = this.backend.open().then(
+      () => {
+        if (this.#closing !== undefined) return
+        this.#cleaner.start()
+        this.emit('open')
+      },
+      (error: unknown) => {
+        this.#report(error)
+        throw error
+      },
+    )
+    // Callers see the failure through each method; this keeps it from being unhandled.
+    this.#ready.catch(() => undefined)
+  }
+
+  /** Resolves once storage is open; rejects with the typed open error. */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined
+  }
+
+  /** The live session, or `undefined` (unknown, expired, invalid id or undecodable). */
+  get(id: string): Promise<SessionRecord<D> | undefined> {
+    return this.#op('get', async () => {
+      if (!isValidSessionId(id)) return undefined
+      const stored = await this.backend.load(id).catch((error: unknown) => {
+        if (error instanceof SessionDecodeError) return this.#report(error)
+        throw error
+      })
+      if (stored === undefined) return undefined
+      const now = this.#now()
+      if (!this.#isLive(stored, now)) {
+        await this.#expire(stored, now)
+        return undefined
+      }
+      return this.#decode(stored)
+    })
+  }
+
+  /**
+   * Stores `data` under `id`. Sliding: the expiry moves to now + ttl. Fixed: a live session keeps
+   * its `createdAt` and `expiresAt`; a missing or expired one starts again. Both stop at
+   * `createdAt + maxLifetime`.
+   */
+  set(id: string, data: D, options: SetOptions = {}): Promise<SessionRecord<D>> {
+    return this.#op('set', async () => {
+      if (!isValidSessionId(id)) throw new SessionIdError(id)
+      const ttl = ttlOption(options.ttl, this.options.maxAge)
+      const userId = this.#userIdOf(data)
+      const value = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
+      const now = this.#now()
+      const stored = await this.backend.update(id, (current) => {
+        const live = current !== undefined && this.#isLive(current, now) ? current : undefined
+        const createdAt = live?.createdAt ?? now
+        const expiresAt =
+          live !== undefined && this.options.expiry === 'fixed'
+            ? live.expiresAt
+            : this.#expiresAt(createdAt, now, ttl)
+        return { id, value, createdAt, expiresAt, ...(userId === undefined ? {} : { userId }) }
+      })
+      return record(stored!, data)
+    })
+  }
+
+  /**
+   * Keeps a session alive without rewriting its data. Sliding: moves the expiry to now + ttl
+   * (skipped while it would move less than `touchAfter`); fixed: changes nothing. Resolves to
+   * whether the session is live.
+   */
+  touch(id: string, options: TouchOptions = {}): Promise<boolean> {
+    return this.#op('touch', async () => {
+      if (!isValidSessionId(id)) return false
+      const ttl = ttlOption(options.ttl, this.options.maxAge)
+      const now = this.#now()
+      let live = false
+      let expired: StoredSession | undefined
+      await this.backend.update(id, (current) => {
+        if (current === undefined) return undefined
+        if (!this.#isLive(current, now)) {
+          expired = current
+          return null
+        }
+        live = true
+        if (this.options.expiry === 'fixed') return undefined
+        const expiresAt = this.#expiresAt(current.createdAt, now, ttl)
+        const moved = expiresAt - current.expiresAt
+        if (moved === 0 || (moved > 0 && moved < this.options.touchAfter)) return undefined
+        return { ...current, expiresAt }
+      })
+      if (expired !== undefined) this.#emitExpired(expired, 'read')
+      return live
+    })
+  }
+
+  /** Removes a session; idempotent. Resolves to whether one was stored. */
+  destroy(id: string): Promise<boolean> {
+    return this.#op('destroy', async () => {
+      if (!isValidSessionId(id)) return false
+      return this.backend.delete(id)
+    })
+  }
+
+  /** Removes every session of a user except those in `except`; resolves to how many live ones. */
+  destroyUser(userId: string, options: DestroyUserOptions = {}): Promise<number> {
+    return this.#op('destroyUser', async () => {
+      const user = checkUserId(userId)
+      const except = exceptSet(options.except)
+      const now = this.#now()
+      const sessions = await this.backend.listUser(user)
+      const results = await Promise.all(
+        sessions
+          .filter((s) => !except.has(s.id))
+          .map(async (s) => (await this.backend.delete(s.id)) && this.#isLive(s, now)),
+      )
+      return results.filter(Boolean).length
+    })
+  }
+
+  /** The user's live sessions, oldest first. */
+  listUser(userId: string): Promise<SessionRecord<D>[]> {
+    return this.#op('listUser', async () => {
+      const user = checkUserId(userId)
+      const now = this.#now()
+      const sessions = (await this.backend.listUser(user)).filter((s) => this.#isLive(s, now))
+      const records = await Promise.all(sessions.map((s) => this.#decode(s)))
+      return records
+        .filter((r): r is SessionRecord<D> => r !== undefined)
+        .sort((a, b) => a.createdAt - b.createdAt)
+    })
+  }
+
+  /** Every live session. Break out of the loop freely: the cursor is always released. */
+  async *entries(): AsyncGenerator<SessionRecord<D>, void, undefined> {
+    await this.#op('entries', () => Promise.resolve())
+    const now = this.#now()
+    for await (const stored of this.backend.entries()) {
+      if (this.#closing !== undefined) throw new SessionStoreClosedError()
+      if (!this.#isLive(stored, now)) continue
+      const found = await this.#decode(stored)
+      if (found !== undefined) yield found
+    }
+  }
+
+  /** Number of live sessions. */
+  count(): Promise<number> {
+    return this.#op('count', () => this.backend.count(this.#now()))
+  }
+
+  /** Removes every session. */
+  clear(): Promise<void> {
+    return this.#op('clear', () => this.backend.clear())
+  }
+
+  /** Removes expired sessions now (the cleaner does this on its schedule). */
+  prune(): Promise<PruneResult> {
+    return this.#op('prune', () => this.#prune())
+  }
+
+  /** Stops the cleaner, waits for calls in flight, releases storage. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#cleaner.stop()
+      await Promise.allSettled([...this.#inflight])
+      await this.#ready.catch(() => undefined)
+      try {
+        await this.backend.close()
+      } finally {
+        this.emit('close')
+      }
+    })()
+    return this.#closing
+  }
+
+  /** Runs a call: rejects after close, waits for open, wraps storage failures, tracks it. */
+  #op<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
+    const run = this.#ready.then(task).catch((error: unknown) => {
+      if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) {
+        throw error
+      }
+      throw new SessionStoreIOError(name, error)
+    })
+    this.#inflight.add(run)
+    const untrack = () => this.#inflight.delete(run)
+    run.then(untrack, untrack)
+    return run
+  }
+
+  #prune(signal?: AbortSignal): Promise<PruneResult> {
+    this.#pruning ??= (async () => {
+      const started = performance.now()
+      try {
+        const { scanned, deleted } = await this.backend.sweep({
+          now: this.#now(),
+          ...(signal === undefined ? {} : { signal }),
+          onExpired: (removed) => {
+            if (this.listenerCount('expired') === 0) return
+            for (const s of removed) this.#emitExpired(s, 'prune')
+          },
+        })
+        const result = { scanned, deleted, durationMs: performance.now() - started }
+        this.emit('prune', result)
+        return result
+      } catch (error) {
+        const wrapped = error instanceof SessionError ? error : new SessionStoreIOError('prune', error)
+        this.#report(wrapped)
+        throw wrapped
+      } finally {
+        this.#pruning = undefined
+      }
+    })()
+    return this.#pruning
+  }
+
+  async #expire(stored: StoredSession, now: number): Promise<void> {
+    try {
+      await this.backend.update(stored.id, (current) =>
+        current !== undefined && !this.#isLive(current, now) ? null : undefined,
+      )
+      this.#emitExpired(stored, 'read')
+    } catch (error) {
+      // The read already answers "no session"; the cleaner retries the delete.
+      this.#report(new SessionStoreIOError('delete of an expired session', error))
+    }
+  }
+
+  async #decode(stored: StoredSession): Promise<SessionRecord<D> | undefined> {
+    try {
+      return record(stored, await decodeValue(this.options.codec, stored.id, stored.value))
+    } catch (error) {
+      return this.#report(error)
+    }
+  }
+
+  #isLive(s: StoredSession, now: number): boolean {
+    const { maxLifetime } = this.options
+    return s.expiresAt > now && (maxLifetime === undefined || s.createdAt + maxLifetime > now)
+  }
+
+  #expiresAt(createdAt: number, now: number, ttl: number): number {
+    const { maxLifetime } = this.options
+    const idle = now + ttl
+    return maxLifetime === undefined ? idle : Math.min(idle, createdAt + maxLifetime)
+  }
+
+  #now(): number {
+    return Math.floor(this.options.now())
+  }
+
+  #userIdOf(data: D): string | undefined {
+    if (this.options.userId === undefined) return undefined
+    const value = this.options.userId(data)
+    if (value === undefined || value === null) return undefined
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+    return checkUserId(value)
+  }
+
+  #emitExpired(s: StoredSession, reason: 'read' | 'prune'): void {
+    if (this.listenerCount('expired') === 0) return
+    this.emit('expired', {
+      id: s.id,
+      expiresAt: s.expiresAt,
+      reason,
+      ...(s.userId === undefined ? {} : { userId: s.userId }),
+    })
+  }
+
+  /** Emits `error` only while someone listens: an unheard `error` event would crash the process. */
+  #report(error: unknown): undefined {
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)))
+    }
+    return undefined
+  }
+}
+
+/** Creates a session store; see `SessionStoreOptions`. */
+export function createSessionStore<D = SessionData>(options: SessionStoreOptions<D>): SessionStore<D> {
+  return new SessionStore<D>(options)
+}
+
+function record<D>(s: StoredSession, data: D): SessionRecord<D> {
+  const out: { -readonly [K in keyof SessionRecord<D>]: SessionRecord<D>[K] } = {
+    id: s.id,
+    data,
+    createdAt: s.createdAt,
+    expiresAt: s.expiresAt,
+  }
+  if (s.userId !== undefined) out.userId = s.userId
+  return out
+}
+
+function checkUserId(value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_ID_LENGTH ||
+    value.includes('\u0000') ||
+    !value.isWellFormed()
+  ) {
+    throw new SessionUserIdError(value)
+  }
+  return value
+}
+
+function exceptSet(except: DestroyUserOptions['except']): Set<string> {
+  if (except === undefined) return new Set()
+  if (typeof except === 'string') return new Set([except])
+  if (except === null || typeof except !== 'object' || !(Symbol.iterator in except)) {
+    throw new TypeError('options.except must be a session id or an iterable of session ids')
+  }
+  return new Set(except)
+}

@@ -1,0 +1,172 @@
+/**
+ * @module
+ * Public types: the session record, the store options, the codec and the storage `Backend` port.
+ */
+
+/** Default shape of session data; pass your own type as the generic parameter. */
+export type SessionData = Record<string, unknown>
+
+/** A live session as the store returns it. Times are epoch milliseconds. */
+export interface SessionRecord<D = SessionData> {
+  readonly id: string
+  readonly data: D
+  readonly createdAt: number
+  readonly expiresAt: number
+  readonly userId?: string
+}
+
+/** A codec whose encoded form is text (stored as UTF-8). JSON is the default. */
+export interface TextCodec<D = SessionData> {
+  readonly binary?: false
+  encode(data: D): string | Promise<string>
+  decode(text: string): D | Promise<D>
+}
+
+/** A codec whose encoded form is bytes (MessagePack, CBOR, ...). */
+export interface BinaryCodec<D = SessionData> {
+  readonly binary: true
+  encode(data: D): Uint8Array | Promise<Uint8Array>
+  decode(bytes: Uint8Array): D | Promise<D>
+}
+
+/** Turns session data into a stored value and back; either function may be async. */
+export type Codec<D = SessionData> = TextCodec<D> | BinaryCodec<D>
+
+export type Expiry = 'sliding' | 'fixed'
+export type Durability = 'relaxed' | 'strict'
+
+export interface SessionStoreOptions<D = SessionData> {
+  /** Directory of a classic-level database, created when absent or empty. */
+  path?: string
+  /** Any abstract-level 3 database or sublevel (memory-level for tests). Not closed by the store. */
+  db?: unknown
+  /** A storage backend (the port other engines such as Redis implement). */
+  backend?: Backend
+  /** Idle lifetime in ms, the default TTL of `set` and `touch`. @default 86_400_000 (1 day) */
+  maxAge?: number
+  /** `sliding`: every touch and set push the expiry; `fixed`: it runs from creation. @default 'sliding' */
+  expiry?: Expiry
+  /** Absolute cap in ms from `createdAt`, in both expiry modes. @default undefined (no cap) */
+  maxLifetime?: number
+  /** Skip a touch's write while it would move the expiry less than this many ms. @default 0 */
+  touchAfter?: number
+  /** Ms between cleaner runs; 0 turns the cleaner off. @default 60_000 */
+  cleanupInterval?: number
+  /** Extracts the owner of a session; enables `destroyUser` and `listUser`. */
+  userId?: (data: D) => string | number | null | undefined
+  /** @default JSON */
+  codec?: Codec<D>
+  /** `strict` fsyncs every write batch (survives power loss). @default 'relaxed' */
+  durability?: Durability
+  /** An encoded session larger than this is refused. @default 1_048_576 */
+  maxSessionBytes?: number
+  /** Sessions kept in the in-process write-through cache (Level backend only). @default 20_000 */
+  cacheSize?: number
+  /** Clock in epoch ms, for tests. @default Date.now */
+  now?: () => number
+}
+
+export interface SetOptions {
+  /** Lifetime in ms from now (sliding) or from creation (fixed). @default maxAge */
+  ttl?: number
+}
+
+export type TouchOptions = SetOptions
+
+export interface DestroyUserOptions {
+  /** Session id or ids to keep, e.g. the current browser's. */
+  except?: string | Iterable<string>
+}
+
+export interface PruneResult {
+  /** Expiry-index entries examined. */
+  scanned: number
+  /** Sessions deleted. */
+  deleted: number
+  /** Wall time in ms. */
+  durationMs: number
+}
+
+export interface ExpiredEvent {
+  id: string
+  userId?: string
+  expiresAt: number
+  /** `read`: found expired on access; `prune`: removed by the cleaner. */
+  reason: 'read' | 'prune'
+}
+
+/** Events of a `SessionStore`. `error` is emitted only while someone listens. */
+export interface SessionStoreEvents {
+  expired: [event: ExpiredEvent]
+  prune: [result: PruneResult]
+  error: [error: Error]
+  open: []
+  close: []
+}
+
+// ---------------------------------------------------------------------------------------------
+// The storage port
+// ---------------------------------------------------------------------------------------------
+
+/** A session as a backend stores it: the encoded data plus the fields indexes need. */
+export interface StoredSession {
+  readonly id: string
+  readonly value: Uint8Array
+  readonly createdAt: number
+  readonly expiresAt: number
+  readonly userId?: string | undefined
+}
+
+/**
+ * Computes the next state of one session from its current stored state: a `StoredSession` to
+ * write, `null` to delete, `undefined` to leave it as it is.
+ */
+export type SessionMutation = (
+  current: StoredSession | undefined,
+) => StoredSession | null | undefined | Promise<StoredSession | null | undefined>
+
+export interface SweepOptions {
+  /** Sessions with `expiresAt <= now` are removed. */
+  now: number
+  /** Stops the sweep between chunks. */
+  signal?: AbortSignal
+  /** Called with each chunk of removed sessions. */
+  onExpired?: (removed: readonly StoredSession[]) => void
+}
+
+export interface SweepResult {
+  scanned: number
+  deleted: number
+}
+
+/**
+ * The storage port, in session terms. A backend receives validated ids and user ids only. It
+ * keeps its own indexes consistent: after any interleaving of `update` and `delete` calls, each
+ * session has exactly one expiry-index entry and at most one user-index entry.
+ */
+export interface Backend {
+  /** Short name for messages, e.g. `level` or `redis`. */
+  readonly name: string
+  /** Opens storage; called once by the store. Rejects with a typed `SessionError`. */
+  open(): Promise<void>
+  /** The stored session, expired or not, or `undefined`. */
+  load(id: string): Promise<StoredSession | undefined>
+  /** Atomic read-modify-write of one session; resolves to what is stored afterwards. */
+  update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined>
+  /** Deletes one session and its index entries; resolves to whether it existed. */
+  delete(id: string): Promise<boolean>
+  /** Sessions indexed under `userId`, expired or not. */
+  listUser(userId: string): Promise<StoredSession[]>
+  /** Every stored session, expired or not. Breaking out of the loop releases the cursor. */
+  entries(): AsyncIterable<StoredSession>
+  /** Number of sessions with `expiresAt > now`. */
+  count(now: number): Promise<number>
+  /** Removes every session and index entry. */
+  clear(): Promise<void>
+  /** Removes sessions with `expiresAt <= now`, walking only the expiry index. */
+  sweep(options: SweepOptions): Promise<SweepResult>
+  /** Checks the indexes against the sessions; resolves to a list of problems (empty when sound). */
+  verify?(): Promise<string[]>
+  /** Waits for writes in flight and releases storage. Idempotent. */
+  close(): Promise<void>
+}
