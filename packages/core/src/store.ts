@@ -124,29 +124,53 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * (skipped while it would move less than `touchAfter`); fixed: changes nothing. Resolves to
    * whether the session is live.
    */
-  touch(id: string, options: TouchOptions = {}): Promise<boolean> {
+  touch(id: string, options: TouchOptions<D> = {}): Promise<boolean> {
     return this.#op('touch', async () => {
       if (!isValidSessionId(id)) return false
       const ttl = ttlOption(options.ttl, this.options.maxAge)
+      const { patch } = options
+      if (patch !== undefined && typeof patch !== 'function') {
+        throw new TypeError('options.patch must be a function')
+      }
       const now = this.#now()
       let live = false
       let expired: StoredSession | undefined
-      await this.backend.update(id, (current) => {
+      await this.backend.update(id, async (current) => {
         if (current === undefined) return undefined
         if (!this.#isLive(current, now)) {
           expired = current
           return null
         }
         live = true
-        if (this.options.expiry === 'fixed') return undefined
-        const expiresAt = this.#expiresAt(current.createdAt, now, ttl)
+        const changed = patch === undefined ? undefined : await this.#patch(current, patch)
+        const expiresAt =
+          this.options.expiry === 'fixed'
+            ? current.expiresAt
+            : this.#expiresAt(current.createdAt, now, ttl)
         const moved = expiresAt - current.expiresAt
-        if (moved === 0 || (moved > 0 && moved < this.options.touchAfter)) return undefined
-        return { ...current, expiresAt }
+        if (changed === undefined && (moved === 0 || (moved > 0 && moved < this.options.touchAfter))) {
+          return undefined
+        }
+        const base: StoredSession =
+          changed === undefined ? current : { id, createdAt: current.createdAt, ...changed, expiresAt }
+        return { ...base, expiresAt }
       })
       if (expired !== undefined) this.#emitExpired(expired, 'read')
       return live
     })
+  }
+
+  /** Applies a touch's patch to the stored data; `undefined` when the data stays as it is. */
+  async #patch(
+    current: StoredSession,
+    patch: (data: D) => D | undefined,
+  ): Promise<{ value: Uint8Array; userId?: string } | undefined> {
+    const { codec, maxSessionBytes } = this.options
+    const next = patch(await decodeValue(codec, current.id, current.value))
+    if (next === undefined) return undefined
+    const userId = this.#userIdOf(next)
+    const value = await encodeValue(codec, current.id, next, maxSessionBytes)
+    return userId === undefined ? { value } : { value, userId }
   }
 
   /** Removes a session; idempotent. Resolves to whether one was stored. */

@@ -71,7 +71,14 @@ export interface SetOptions {
   ttl?: number
 }
 
-export type TouchOptions = SetOptions
+export interface TouchOptions<D = SessionData> extends SetOptions {
+  /**
+   * Changes part of the stored data in the same atomic step, e.g. the cookie of an
+   * express-session record. Receives the stored data (never the caller's possibly stale copy);
+   * returns the new data, or `undefined` to keep it. Applied in both expiry modes.
+   */
+  patch?: (data: D) => D | undefined
+}
 
 export interface DestroyUserOptions {
   /** Session id or ids to keep, e.g. the current browser's. */
