@@ -52,13 +52,25 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
     maxAge: duration('maxAge', options.maxAge, DEFAULT_MAX_AGE, 1),
     expiry: oneOf('expiry', options.expiry, ['sliding', 'fixed'] as const, 'sliding'),
     maxLifetime:
-      options.maxLifetime === undefined ? undefined : duration('maxLifetime', options.maxLifetime, 0, 1),
+      options.maxLifetime === undefined
+        ? undefined
+        : duration('maxLifetime', options.maxLifetime, 0, 1),
     touchAfter: duration('touchAfter', options.touchAfter, 0, 0),
-    cleanupInterval: duration('cleanupInterval', options.cleanupInterval, DEFAULT_CLEANUP_INTERVAL, 0),
+    cleanupInterval: duration(
+      'cleanupInterval',
+      options.cleanupInterval,
+      DEFAULT_CLEANUP_INTERVAL,
+      0,
+    ),
     userId: optionalFunction('userId', options.userId),
     codec: codec(options.codec),
     durability: oneOf('durability', options.durability, ['relaxed', 'strict'] as const, 'relaxed'),
-    maxSessionBytes: integer('maxSessionBytes', options.maxSessionBytes, DEFAULT_MAX_SESSION_BYTES, 1),
+    maxSessionBytes: integer(
+      'maxSessionBytes',
+      options.maxSessionBytes,
+      DEFAULT_MAX_SESSION_BYTES,
+      1,
+    ),
     cacheSize: integer('cacheSize', options.cacheSize, DEFAULT_CACHE_SIZE, 0),
     now: optionalFunction('now', options.now) ?? Date.now,
   }
@@ -91,12 +103,19 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
   return value
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback
   if (!allowed.includes(value as T)) {
     const list = allowed.map((a) => `'${a}'`).join(' or ')
     const ErrorType = typeof value === 'string' ? RangeError : TypeError
-    throw new ErrorType(`options.${name} must be ${list}, got ${JSON.stringify(value) ?? typeof value}`)
+    throw new ErrorType(
+      `options.${name} must be ${list}, got ${JSON.stringify(value) ?? typeof value}`,
+    )
   }
   return value as T
 }
@@ -109,7 +128,7 @@ function optionalFunction<F>(name: string, value: F | undefined): F | undefined 
 }
 
 function codec<D>(value: Codec<D> | undefined): Codec<D> {
-  if (value === undefined) return jsonCodec as unknown as Codec<D>
+  if (value === undefined) return jsonCodec
   if (
     value === null ||
     typeof value !== 'object' ||

@@ -22,7 +22,12 @@ export interface SetupResult {
 }
 
 export async function setupSessionStore(options: SetupOptions): Promise<SetupResult> {
-  if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path === '') {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    typeof options.path !== 'string' ||
+    options.path === ''
+  ) {
     throw new TypeError('setupSessionStore: options.path must be a non-empty string')
   }
   const path = resolveDatabasePath(options.path)

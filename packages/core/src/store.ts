@@ -148,11 +148,16 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
             ? current.expiresAt
             : this.#expiresAt(current.createdAt, now, ttl)
         const moved = expiresAt - current.expiresAt
-        if (changed === undefined && (moved === 0 || (moved > 0 && moved < this.options.touchAfter))) {
+        if (
+          changed === undefined &&
+          (moved === 0 || (moved > 0 && moved < this.options.touchAfter))
+        ) {
           return undefined
         }
         const base: StoredSession =
-          changed === undefined ? current : { id, createdAt: current.createdAt, ...changed, expiresAt }
+          changed === undefined
+            ? current
+            : { id, createdAt: current.createdAt, ...changed, expiresAt }
         return { ...base, expiresAt }
       })
       if (expired !== undefined) this.#emitExpired(expired, 'read')
@@ -256,7 +261,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   #op<T>(name: string, task: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
     const run = this.#ready.then(task).catch((error: unknown) => {
-      if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) {
+      if (
+        error instanceof SessionError ||
+        error instanceof TypeError ||
+        error instanceof RangeError
+      ) {
         throw error
       }
       throw new SessionStoreIOError(name, error)
@@ -283,7 +292,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         this.emit('prune', result)
         return result
       } catch (error) {
-        const wrapped = error instanceof SessionError ? error : new SessionStoreIOError('prune', error)
+        const wrapped =
+          error instanceof SessionError ? error : new SessionStoreIOError('prune', error)
         this.#report(wrapped)
         throw wrapped
       } finally {
@@ -356,7 +366,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 }
 
 /** Creates a session store; see `SessionStoreOptions`. */
-export function createSessionStore<D = SessionData>(options: SessionStoreOptions<D>): SessionStore<D> {
+export function createSessionStore<D = SessionData>(
+  options: SessionStoreOptions<D>,
+): SessionStore<D> {
   return new SessionStore<D>(options)
 }
 

@@ -65,7 +65,7 @@ export class LevelBackend implements Backend {
     this.db = db
     this.#options = options
     const sub = <V>(name: string, valueEncoding: string): Sublevel<V> =>
-      db.sublevel<string, V>(name, { keyEncoding: 'utf8', valueEncoding }) as unknown as Sublevel<V>
+      db.sublevel<string, V>(name, { keyEncoding: 'utf8', valueEncoding })
     this.#sessions = sub<Buffer>('s', 'buffer')
     this.#expiry = sub<string>('x', 'utf8')
     this.#users = sub<string>('u', 'utf8')
@@ -246,7 +246,8 @@ export class LevelBackend implements Backend {
       const { id, expiresAt } = parseExpiryKey(key)
       const session = sessions.get(id)
       if (session === undefined) problems.push(`expiry entry ${key}: no session`)
-      else if (session.expiresAt !== expiresAt) problems.push(`expiry entry ${key}: session expires at ${session.expiresAt}`)
+      else if (session.expiresAt !== expiresAt)
+        problems.push(`expiry entry ${key}: session expires at ${session.expiresAt}`)
       indexed.set(id, (indexed.get(id) ?? 0) + 1)
     }
     const owned = new Map<string, number>()
@@ -254,14 +255,18 @@ export class LevelBackend implements Backend {
       const { userId, id } = parseUserKey(key)
       const session = sessions.get(id)
       if (session === undefined) problems.push(`user entry ${userId}/${id}: no session`)
-      else if (session.userId !== userId) problems.push(`user entry ${userId}/${id}: session belongs to ${session.userId ?? 'nobody'}`)
+      else if (session.userId !== userId)
+        problems.push(
+          `user entry ${userId}/${id}: session belongs to ${session.userId ?? 'nobody'}`,
+        )
       owned.set(id, (owned.get(id) ?? 0) + 1)
     }
     for (const session of sessions.values()) {
       const n = indexed.get(session.id) ?? 0
       if (n !== 1) problems.push(`session ${session.id}: ${n} expiry entries`)
       const u = owned.get(session.id) ?? 0
-      if (u !== (session.userId === undefined ? 0 : 1)) problems.push(`session ${session.id}: ${u} user entries`)
+      if (u !== (session.userId === undefined ? 0 : 1))
+        problems.push(`session ${session.id}: ${u} user entries`)
     }
     return problems
   }
@@ -295,7 +300,9 @@ export class LevelBackend implements Backend {
   }
 
   /** Reads under the id's lock; an unreadable record counts as absent so a write can replace it. */
-  async #readTolerant(id: string): Promise<{ current: StoredSession | undefined; corrupt: boolean }> {
+  async #readTolerant(
+    id: string,
+  ): Promise<{ current: StoredSession | undefined; corrupt: boolean }> {
     try {
       return { current: await this.#read(id), corrupt: false }
     } catch (error) {
@@ -339,10 +346,16 @@ export class LevelBackend implements Backend {
   }
 
   #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
-    const ops: BatchOp[] = [{ type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) }]
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) },
+    ]
     if (current?.expiresAt !== next.expiresAt) {
       if (current !== undefined) {
-        ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, next.id) })
+        ops.push({
+          type: 'del',
+          sublevel: this.#expiry,
+          key: expiryKey(current.expiresAt, next.id),
+        })
       }
       const key = expiryKey(next.expiresAt, next.id)
       ops.push({ type: 'put', sublevel: this.#expiry, key, value: '' })
@@ -352,7 +365,12 @@ export class LevelBackend implements Backend {
     if (current?.userId !== next.userId) {
       if (current?.userId !== undefined) ops.push(...userOps(this.#users, current))
       if (next.userId !== undefined) {
-        ops.push({ type: 'put', sublevel: this.#users, key: userKey(next.userId, next.id), value: '' })
+        ops.push({
+          type: 'put',
+          sublevel: this.#users,
+          key: userKey(next.userId, next.id),
+          value: '',
+        })
       }
     }
     return ops
@@ -361,9 +379,15 @@ export class LevelBackend implements Backend {
   async #compact(start: string, end: string): Promise<void> {
     const root = this.db as AnyLevel & { compactRange?: (a: string, b: string) => Promise<void> }
     if (typeof root.compactRange !== 'function') return
-    await root.compactRange(this.#expiry.prefixKey(start, 'utf8'), this.#expiry.prefixKey(end, 'utf8'))
+    await root.compactRange(
+      this.#expiry.prefixKey(start, 'utf8'),
+      this.#expiry.prefixKey(end, 'utf8'),
+    )
     const prefix = this.#sessions.prefixKey('', 'utf8')
-    await root.compactRange(prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1))
+    await root.compactRange(
+      prefix,
+      prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
+    )
   }
 
   #track(task: Promise<unknown>): void {

@@ -36,7 +36,8 @@ export async function inspectDirectory(path: string): Promise<DirectoryState> {
     )
   }
   const others = names.filter((name) => !LEVELDB_FILE.test(name))
-  if (others.length > 0) throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
+  if (others.length > 0)
+    throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
   return 'empty'
 }
 

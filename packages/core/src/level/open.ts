@@ -62,6 +62,7 @@ export function levelBackendForPath(path: string, options: SharedBackendOptions)
     created = state !== 'database'
     return created
   })
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by tsc
   const backend = new LevelBackend(db as unknown as AnyLevel, {
     ...options,
     opened: async (self) => {
@@ -97,10 +98,11 @@ export function levelBackendForDb(db: AnyLevel, options: SharedBackendOptions): 
   const root = ('db' in db ? (db as { db: AnyLevel }).db : db) as object
   const prefix = (db as { prefix?: string }).prefix ?? ''
   let byPrefix = registry.dbs.get(root)
-  if (byPrefix === undefined) registry.dbs.set(root, (byPrefix = new Map()))
+  if (byPrefix === undefined) registry.dbs.set(root, (byPrefix = new Map<string, LevelBackend>()))
   const existing = byPrefix.get(prefix)
   if (existing !== undefined) return existing.retain()
-  const backend = new LevelBackend(db, {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by tsc
+  const backend = new LevelBackend(db as unknown as AnyLevel, {
     ...options,
     opened: async (self) => checkSchema(self, prefix || 'the given database', false),
     release: () => {
@@ -116,7 +118,10 @@ async function checkSchema(backend: LevelBackend, where: string, created: boolea
   const version = await backend.schemaVersion()
   if (version === undefined) {
     if (!created && (await backend.hasForeignKeys())) {
-      throw new SessionStoreUnrecognisedError(where, 'a LevelDB database that levelsession did not create')
+      throw new SessionStoreUnrecognisedError(
+        where,
+        'a LevelDB database that levelsession did not create',
+      )
     }
     await backend.writeSchema()
   } else if (Number(version) > SCHEMA_VERSION || !/^\d+$/.test(version)) {
@@ -125,7 +130,11 @@ async function checkSchema(backend: LevelBackend, where: string, created: boolea
 }
 
 /** Turns LevelDB's open failures into errors that say what happened and what to do. */
-function wrapOpen(backend: LevelBackend, location: string, forget: () => void): () => Promise<void> {
+function wrapOpen(
+  backend: LevelBackend,
+  location: string,
+  forget: () => void,
+): () => Promise<void> {
   const open = backend.open.bind(backend)
   let opening: Promise<void> | undefined
   return () =>
@@ -134,9 +143,10 @@ function wrapOpen(backend: LevelBackend, location: string, forget: () => void): 
       const db = backend.db
       if (db.status === 'open') await db.close().catch(() => undefined)
       const ours = findCause(error, (e) => e instanceof SessionError)
-      if (ours !== undefined) throw ours
+      if (ours !== undefined) throw ours as SessionError
       const code = errorCode(error)
-      if (code === 'LEVEL_LOCKED') throw new SessionStoreLockedError(location, await readPid(location), error)
+      if (code === 'LEVEL_LOCKED')
+        throw new SessionStoreLockedError(location, await readPid(location), error)
       if (code === 'LEVEL_CORRUPTION') {
         throw new SessionStoreCorruptError(location, (error as Error).message, error)
       }
@@ -156,13 +166,10 @@ class GuardedLevel extends ClassicLevel<string, string> {
     this.#guard = guard
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async _open(options: any): Promise<void> {
-    const create = await this.#guard()
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-member-access
-    options.createIfMissing = create
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access
-    await (ClassicLevel.prototype as any)._open.call(this, options)
+  async _open(options: { createIfMissing?: boolean }): Promise<void> {
+    options.createIfMissing = await this.#guard()
+    const parent = ClassicLevel.prototype as unknown as { _open(o: object): Promise<void> }
+    await parent._open.call(this, options)
   }
 }
 

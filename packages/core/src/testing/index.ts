@@ -1,1 +1,638 @@
-export const y = 2
+/**
+ * @module
+ * The conformance suite every backend and adapter runs: one clause of the store contract per
+ * test, checked through the public API and, where the backend can verify its indexes, against
+ * what actually reached storage.
+ *
+ * @example
+ * ```ts
+ * import { runStoreConformance } from '@levelsession/core/testing'
+ * runStoreConformance('my backend', (options) => createSessionStore({ ...options, backend: myBackend() }))
+ * ```
+ */
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SessionStore } from '../store.js'
+import type { SessionData, SessionStoreOptions } from '../types.js'
+
+/** Options the suite passes to the factory; the factory adds its storage (path, db or backend). */
+export type ConformanceOptions = Omit<SessionStoreOptions<SessionData>, 'path' | 'db' | 'backend'>
+
+export type StoreFactory = (
+  options: ConformanceOptions,
+) => SessionStore<SessionData> | Promise<SessionStore<SessionData>>
+
+export interface ConformanceContext {
+  /** Creates a store with the suite's clock; closed after each test. */
+  makeStore(options?: ConformanceOptions): Promise<SessionStore<SessionData>>
+  clock: TestClock
+}
+
+export interface ConformanceSuiteOptions {
+  /** Test names to skip. */
+  skip?: string[]
+  /** Extra tests for this backend, run inside the suite's describe block. */
+  additionalTests?: (context: ConformanceContext) => void
+  /** Runs of the random-interleaving property test. @default 25 */
+  propertyRuns?: number
+}
+
+/** A clock the tests move by hand. */
+export class TestClock {
+  value = Date.UTC(2030, 0, 1)
+  readonly now = (): number => this.value
+  advance(ms: number): void {
+    this.value += ms
+  }
+}
+
+const DAY = 86_400_000
+
+export function runStoreConformance(
+  name: string,
+  factory: StoreFactory,
+  suite: ConformanceSuiteOptions = {},
+): void {
+  const skip = new Set(suite.skip ?? [])
+  const test = (title: string, body: () => Promise<void>) =>
+    (skip.has(title) ? it.skip : it)(title, body)
+
+  describe(`store conformance: ${name}`, () => {
+    const open: SessionStore<SessionData>[] = []
+    const clock = new TestClock()
+    const makeStore = async (options: ConformanceOptions = {}) => {
+      const store = await factory({ cleanupInterval: 0, now: clock.now, ...options })
+      open.push(store)
+      await store.ready()
+      return store
+    }
+    afterEach(async () => {
+      clock.value = Date.UTC(2030, 0, 1)
+      await Promise.all(open.splice(0).map((s) => s.close()))
+    })
+
+    describe('set and get', () => {
+      test('get returns what set stored, with its times', async () => {
+        const store = await makeStore()
+        const data = { views: 3, nested: { list: [1, 'two'] }, text: 'é ✓' }
+        const saved = await store.set('a', data)
+        expect(saved).toMatchObject({
+          id: 'a',
+          createdAt: clock.value,
+          expiresAt: clock.value + DAY,
+        })
+        const got = await store.get('a')
+        expect(got).toEqual({ id: 'a', data, createdAt: clock.value, expiresAt: clock.value + DAY })
+        expect(got!.data).not.toBe(data)
+      })
+
+      test('get of an unknown id is undefined', async () => {
+        const store = await makeStore()
+        expect(await store.get('missing')).toBeUndefined()
+      })
+
+      test('set takes a per-call ttl', async () => {
+        const store = await makeStore()
+        const saved = await store.set('a', { n: 1 }, { ttl: 5000 })
+        expect(saved.expiresAt).toBe(clock.value + 5000)
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + 5000)
+      })
+
+      test('set replaces the data', async () => {
+        const store = await makeStore()
+        await store.set('a', { n: 1, gone: true })
+        await store.set('a', { n: 2 })
+        expect((await store.get('a'))!.data).toEqual({ n: 2 })
+      })
+
+      test('each get returns a fresh copy', async () => {
+        const store = await makeStore()
+        await store.set('a', { list: [1] })
+        const first = await store.get('a')
+        ;(first!.data.list as number[]).push(2)
+        expect((await store.get('a'))!.data).toEqual({ list: [1] })
+      })
+
+      test('a custom async codec round-trips', async () => {
+        const store = await makeStore({
+          codec: {
+            encode: async (d) => Promise.resolve(Buffer.from(JSON.stringify(d)).toString('base64')),
+            decode: async (t: string) =>
+              Promise.resolve(JSON.parse(Buffer.from(t, 'base64').toString()) as SessionData),
+          },
+        })
+        await store.set('a', { when: 'now' })
+        expect((await store.get('a'))!.data).toEqual({ when: 'now' })
+      })
+
+      test('a binary codec round-trips', async () => {
+        const store = await makeStore({
+          codec: {
+            binary: true,
+            encode: (d) => new TextEncoder().encode(JSON.stringify(d)),
+            decode: (b) => JSON.parse(new TextDecoder().decode(b)) as SessionData,
+          },
+        })
+        await store.set('a', { bin: true })
+        expect((await store.get('a'))!.data).toEqual({ bin: true })
+      })
+    })
+
+    describe('bad input', () => {
+      const badIds: unknown[] = ['', 'x'.repeat(257), 42, null, undefined, {}, ['a'], '\ud800']
+
+      test('invalid ids read as no session and never reach storage', async () => {
+        const store = await makeStore()
+        for (const id of badIds) {
+          expect(await store.get(id as string)).toBeUndefined()
+          expect(await store.touch(id as string)).toBe(false)
+          expect(await store.destroy(id as string)).toBe(false)
+        }
+        expect(await store.count()).toBe(0)
+      })
+
+      test('set rejects invalid ids with ERR_SESSION_ID', async () => {
+        const store = await makeStore()
+        for (const id of badIds) {
+          await expect(store.set(id as string, {})).rejects.toMatchObject({
+            code: 'ERR_SESSION_ID',
+          })
+        }
+        expect(await store.count()).toBe(0)
+      })
+
+      test('an id of 256 characters is accepted', async () => {
+        const store = await makeStore()
+        const id = 'i'.repeat(256)
+        await store.set(id, { ok: 1 })
+        expect((await store.get(id))!.data).toEqual({ ok: 1 })
+      })
+
+      test('data that does not serialise is refused and the stored session kept', async () => {
+        const store = await makeStore()
+        await store.set('a', { n: 1 })
+        const circular: SessionData = {}
+        circular.self = circular
+        await expect(store.set('a', circular)).rejects.toMatchObject({ code: 'ERR_SESSION_ENCODE' })
+        await expect(store.set('a', { big: 1n })).rejects.toMatchObject({
+          code: 'ERR_SESSION_ENCODE',
+        })
+        expect((await store.get('a'))!.data).toEqual({ n: 1 })
+      })
+
+      test('an oversized session is refused and nothing is stored', async () => {
+        const store = await makeStore({ maxSessionBytes: 100 })
+        await expect(store.set('a', { blob: 'x'.repeat(200) })).rejects.toMatchObject({
+          code: 'ERR_SESSION_TOO_LARGE',
+        })
+        expect(await store.get('a')).toBeUndefined()
+        expect(await store.count()).toBe(0)
+      })
+
+      test('a per-call ttl of the wrong type or range is a TypeError or RangeError', async () => {
+        const store = await makeStore()
+        await expect(store.set('a', {}, { ttl: '5' as unknown as number })).rejects.toBeInstanceOf(
+          TypeError,
+        )
+        await expect(store.set('a', {}, { ttl: -1 })).rejects.toBeInstanceOf(RangeError)
+        await expect(store.touch('a', { ttl: Infinity })).rejects.toBeInstanceOf(RangeError)
+        expect(await store.get('a')).toBeUndefined()
+      })
+
+      test('a record that fails to decode is no session, is reported, and other reads work', async () => {
+        const store = await makeStore({
+          codec: {
+            encode: (d) => JSON.stringify(d),
+            decode: (t: string) => {
+              const d = JSON.parse(t) as SessionData
+              if (d.poison === true) throw new Error('poisoned')
+              return d
+            },
+          },
+        })
+        const errors: Error[] = []
+        store.on('error', (e) => errors.push(e))
+        await store.set('bad', { poison: true })
+        await store.set('good', { fine: true })
+        expect(await store.get('bad')).toBeUndefined()
+        expect(errors.map((e) => (e as Error & { code: string }).code)).toEqual([
+          'ERR_SESSION_DECODE',
+        ])
+        expect((await store.get('good'))!.data).toEqual({ fine: true })
+        const seen: string[] = []
+        for await (const record of store.entries()) seen.push(record.id)
+        expect(seen).toEqual(['good'])
+        await store.set('bad', { poison: false })
+        expect((await store.get('bad'))!.data).toEqual({ poison: false })
+      })
+
+      test('with no error listener a decode failure is silent, never a crash', async () => {
+        const store = await makeStore({
+          codec: {
+            encode: (d) => JSON.stringify(d),
+            decode: () => {
+              throw new Error('nope')
+            },
+          },
+        })
+        await store.set('a', { n: 1 })
+        expect(await store.get('a')).toBeUndefined()
+      })
+    })
+
+    describe('expiry', () => {
+      test('an expired session is never returned and reading it deletes it', async () => {
+        const store = await makeStore({ maxAge: 1000 })
+        const expired: unknown[] = []
+        store.on('expired', (e) => expired.push(e))
+        await store.set('a', { n: 1 })
+        clock.advance(999)
+        expect(await store.get('a')).toBeDefined()
+        clock.advance(1)
+        expect(await store.get('a')).toBeUndefined()
+        expect(expired).toEqual([{ id: 'a', expiresAt: clock.value, reason: 'read' }])
+        expect(await store.backend.load('a')).toBeUndefined()
+        await verify(store)
+      })
+
+      test('expired sessions are left out of entries, count and listUser', async () => {
+        const store = await makeStore({ maxAge: 1000, userId: (d) => d.user as string })
+        await store.set('old', { user: 'u' })
+        clock.advance(500)
+        await store.set('new', { user: 'u' })
+        clock.advance(600)
+        expect(await store.count()).toBe(1)
+        const ids: string[] = []
+        for await (const r of store.entries()) ids.push(r.id)
+        expect(ids).toEqual(['new'])
+        expect((await store.listUser('u')).map((r) => r.id)).toEqual(['new'])
+      })
+
+      test('sliding: set and touch push the expiry', async () => {
+        const store = await makeStore({ maxAge: 10_000 })
+        const created = clock.value
+        await store.set('a', { n: 1 })
+        clock.advance(4000)
+        expect(await store.touch('a')).toBe(true)
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + 10_000)
+        clock.advance(4000)
+        await store.set('a', { n: 2 })
+        const got = await store.get('a')
+        expect(got).toMatchObject({ createdAt: created, expiresAt: clock.value + 10_000 })
+        clock.advance(9000)
+        expect(await store.get('a')).toBeDefined()
+      })
+
+      test('fixed: touch and set never move the expiry and set keeps createdAt', async () => {
+        const store = await makeStore({ maxAge: 10_000, expiry: 'fixed' })
+        const created = clock.value
+        await store.set('a', { n: 1 })
+        clock.advance(4000)
+        expect(await store.touch('a')).toBe(true)
+        await store.set('a', { n: 2 }, { ttl: 99_999 })
+        expect(await store.get('a')).toMatchObject({
+          data: { n: 2 },
+          createdAt: created,
+          expiresAt: created + 10_000,
+        })
+        clock.advance(6000)
+        expect(await store.get('a')).toBeUndefined()
+      })
+
+      test('fixed: set after expiry or deletion starts a new lifetime', async () => {
+        const store = await makeStore({ maxAge: 10_000, expiry: 'fixed' })
+        await store.set('a', { n: 1 })
+        clock.advance(10_000)
+        await store.set('a', { n: 2 })
+        expect(await store.get('a')).toMatchObject({
+          data: { n: 2 },
+          createdAt: clock.value,
+          expiresAt: clock.value + 10_000,
+        })
+        await store.destroy('a')
+        clock.advance(5)
+        await store.set('a', { n: 3 })
+        expect(await store.get('a')).toMatchObject({ createdAt: clock.value })
+        await verify(store)
+      })
+
+      test('maxLifetime caps sliding renewals from createdAt', async () => {
+        const store = await makeStore({ maxAge: 10_000, maxLifetime: 25_000 })
+        const created = clock.value
+        await store.set('a', { n: 1 })
+        for (let i = 0; i < 4; i++) {
+          clock.advance(8000)
+          await store.touch('a')
+        }
+        // 32 s after creation: past the 25 s cap although the last touch was 0 s ago.
+        expect(await store.get('a')).toBeUndefined()
+        clock.value = created
+        await store.set('b', { n: 1 })
+        for (let i = 0; i < 3; i++) {
+          clock.advance(8000)
+          await store.set('b', { n: i })
+        }
+        expect((await store.get('b'))!.expiresAt).toBe(created + 25_000)
+      })
+
+      test('maxLifetime applies in fixed mode too', async () => {
+        const store = await makeStore({ maxAge: 10_000, maxLifetime: 5000, expiry: 'fixed' })
+        const saved = await store.set('a', {})
+        expect(saved.expiresAt).toBe(clock.value + 5000)
+        clock.advance(5000)
+        expect(await store.get('a')).toBeUndefined()
+      })
+
+      test('touchAfter skips writes that would move the expiry less than that', async () => {
+        const store = await makeStore({ maxAge: 10_000, touchAfter: 3000 })
+        const start = clock.value
+        await store.set('a', {})
+        clock.advance(2000)
+        expect(await store.touch('a')).toBe(true)
+        expect((await store.get('a'))!.expiresAt).toBe(start + 10_000)
+        clock.advance(1000)
+        await store.touch('a')
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + 10_000)
+      })
+
+      test('touch with a shorter ttl shortens the expiry', async () => {
+        const store = await makeStore({ maxAge: 10_000, touchAfter: 3000 })
+        await store.set('a', {})
+        await store.touch('a', { ttl: 1000 })
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + 1000)
+      })
+
+      test('touch of a missing or expired session is false and creates nothing', async () => {
+        const store = await makeStore({ maxAge: 1000 })
+        expect(await store.touch('nope')).toBe(false)
+        await store.set('a', {})
+        clock.advance(1000)
+        expect(await store.touch('a')).toBe(false)
+        expect(await store.count()).toBe(0)
+        expect(await store.backend.load('a')).toBeUndefined()
+      })
+
+      test('touch patch rewrites the stored data atomically, in both modes', async () => {
+        for (const expiry of ['sliding', 'fixed'] as const) {
+          const store = await makeStore({ maxAge: 10_000, expiry })
+          await store.set('a', { cookie: { maxAge: 1 }, cart: ['x'] })
+          clock.advance(1000)
+          const live = await store.touch('a', {
+            ttl: 50_000,
+            patch: (stored) => ({ ...stored, cookie: { maxAge: 2 } }),
+          })
+          expect(live).toBe(true)
+          const got = await store.get('a')
+          expect(got!.data).toEqual({ cookie: { maxAge: 2 }, cart: ['x'] })
+          expect(got!.expiresAt).toBe(
+            expiry === 'fixed' ? clock.value - 1000 + 10_000 : clock.value + 50_000,
+          )
+          await store.touch('a', { patch: () => undefined })
+          expect((await store.get('a'))!.data).toEqual({ cookie: { maxAge: 2 }, cart: ['x'] })
+        }
+      })
+    })
+
+    describe('destroy', () => {
+      test('destroy removes a session and is idempotent', async () => {
+        const store = await makeStore()
+        await store.set('a', {})
+        expect(await store.destroy('a')).toBe(true)
+        expect(await store.destroy('a')).toBe(false)
+        expect(await store.destroy('never-written')).toBe(false)
+        expect(await store.get('a')).toBeUndefined()
+        await verify(store)
+      })
+    })
+
+    describe('user index', () => {
+      const byUser = { userId: (d: SessionData) => d.user as string | number | undefined }
+
+      test('listUser returns the live sessions of one user, oldest first', async () => {
+        const store = await makeStore(byUser)
+        await store.set('a1', { user: 'ann' })
+        clock.advance(1)
+        await store.set('b1', { user: 'bob' })
+        await store.set('a2', { user: 'ann' })
+        await store.set('anon', {})
+        expect((await store.listUser('ann')).map((r) => [r.id, r.userId])).toEqual([
+          ['a1', 'ann'],
+          ['a2', 'ann'],
+        ])
+        expect(await store.listUser('nobody')).toEqual([])
+      })
+
+      test('destroyUser removes every session of the user except the ones kept', async () => {
+        const store = await makeStore(byUser)
+        for (const id of ['a1', 'a2', 'a3', 'a4']) await store.set(id, { user: 'ann' })
+        await store.set('b1', { user: 'bob' })
+        expect(await store.destroyUser('ann', { except: 'a1' })).toBe(3)
+        expect((await store.listUser('ann')).map((r) => r.id)).toEqual(['a1'])
+        expect(await store.get('b1')).toBeDefined()
+        await store.set('a5', { user: 'ann' })
+        expect(await store.destroyUser('ann', { except: ['a1', 'a5'] })).toBe(0)
+        expect(await store.destroyUser('ann')).toBe(2)
+        expect(await store.count()).toBe(1)
+        await verify(store)
+      })
+
+      test('a session that changes owner moves in the index', async () => {
+        const store = await makeStore(byUser)
+        await store.set('s', { user: 'ann' })
+        await store.set('s', { user: 'bob' })
+        expect(await store.listUser('ann')).toEqual([])
+        expect((await store.listUser('bob')).map((r) => r.id)).toEqual(['s'])
+        await store.set('s', {})
+        expect(await store.listUser('bob')).toEqual([])
+        await verify(store)
+      })
+
+      test('numeric user ids are indexed as strings; invalid ones are refused', async () => {
+        const store = await makeStore(byUser)
+        await store.set('s', { user: 42 })
+        expect((await store.listUser('42')).map((r) => r.userId)).toEqual(['42'])
+        await expect(store.set('t', { user: 'a\u0000b' })).rejects.toMatchObject({
+          code: 'ERR_SESSION_USER_ID',
+        })
+        await expect(store.set('t', { user: '' })).rejects.toMatchObject({
+          code: 'ERR_SESSION_USER_ID',
+        })
+        await expect(store.listUser(7 as unknown as string)).rejects.toMatchObject({
+          code: 'ERR_SESSION_USER_ID',
+        })
+        expect(await store.get('t')).toBeUndefined()
+      })
+    })
+
+    describe('entries, count and clear', () => {
+      test('entries yields every live session and can be left early', async () => {
+        const store = await makeStore()
+        for (let i = 0; i < 50; i++) await store.set(`s${i}`, { i })
+        const seen = new Set<string>()
+        for await (const r of store.entries()) seen.add(r.id)
+        expect(seen.size).toBe(50)
+        let n = 0
+        for await (const _ of store.entries()) if (++n === 3) break
+        expect(n).toBe(3)
+        expect(await store.count()).toBe(50)
+      })
+
+      test('clear removes everything', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string })
+        for (let i = 0; i < 10; i++) await store.set(`s${i}`, { user: 'u' })
+        await store.clear()
+        expect(await store.count()).toBe(0)
+        expect(await store.get('s1')).toBeUndefined()
+        expect(await store.listUser('u')).toEqual([])
+        await store.set('s1', { user: 'u' })
+        expect(await store.count()).toBe(1)
+        await verify(store)
+      })
+    })
+
+    describe('prune', () => {
+      test('prune removes only expired sessions and reports counts', async () => {
+        const store = await makeStore({ maxAge: 1000, userId: (d) => d.user as string })
+        const pruned: unknown[] = []
+        const expired: string[] = []
+        store.on('prune', (r) => pruned.push(r))
+        store.on('expired', (e) => e.reason === 'prune' && expired.push(e.id))
+        for (let i = 0; i < 30; i++) await store.set(`old${i}`, { user: 'u' })
+        clock.advance(600)
+        for (let i = 0; i < 20; i++) await store.set(`new${i}`, { user: 'u' })
+        clock.advance(600)
+        const result = await store.prune()
+        expect(result).toMatchObject({ scanned: 30, deleted: 30 })
+        expect(result.durationMs).toBeGreaterThanOrEqual(0)
+        expect(pruned).toEqual([result])
+        expect(expired.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `old${i}`).sort())
+        expect(await store.count()).toBe(20)
+        expect((await store.listUser('u')).length).toBe(20)
+        expect(await store.prune()).toMatchObject({ deleted: 0 })
+        await verify(store)
+      })
+
+      test('a session renewed before the sweep survives it', async () => {
+        const store = await makeStore({ maxAge: 1000 })
+        await store.set('a', {})
+        await store.set('b', {})
+        clock.advance(900)
+        await store.touch('a')
+        clock.advance(200)
+        expect(await store.prune()).toMatchObject({ deleted: 1 })
+        expect(await store.get('a')).toBeDefined()
+        expect(await store.get('b')).toBeUndefined()
+        await verify(store)
+      })
+
+      test('the cleaner runs at open and then on its interval', async () => {
+        const store = await makeStore({ maxAge: 1000, cleanupInterval: 20 })
+        let runs = 0
+        await store.set('a', {})
+        clock.advance(1000)
+        await new Promise<void>((resolve) => {
+          store.on('prune', () => {
+            if (++runs === 2) resolve()
+          })
+        })
+        expect(await store.backend.load('a')).toBeUndefined()
+      })
+    })
+
+    describe('close', () => {
+      test('after close every call rejects with ERR_STORE_CLOSED and close is idempotent', async () => {
+        const store = await makeStore()
+        await store.set('a', {})
+        await store.close()
+        await store.close()
+        expect(store.closed).toBe(true)
+        const calls = [
+          store.get('a'),
+          store.set('a', {}),
+          store.touch('a'),
+          store.destroy('a'),
+          store.destroyUser('u'),
+          store.listUser('u'),
+          store.count(),
+          store.clear(),
+          store.prune(),
+        ]
+        for (const call of calls)
+          await expect(call).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' })
+        await expect(store.entries().next()).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' })
+      })
+
+      test('close waits for writes in flight', async () => {
+        const store = await makeStore()
+        const settled: string[] = []
+        const writes = Array.from({ length: 20 }, (_, i) =>
+          store.set(`s${i}`, { i }).then(() => settled.push(`s${i}`)),
+        )
+        await store.close()
+        expect(settled.length).toBe(20)
+        await Promise.all(writes)
+      })
+    })
+
+    describe('concurrency', () => {
+      test('random interleavings of set, touch and destroy on few ids keep the indexes exact', async () => {
+        const store = await makeStore({
+          maxAge: 10_000,
+          userId: (d) => d.user as string | undefined,
+        })
+        const id = fc.constantFrom('a', 'b', 'c')
+        const command = fc.oneof(
+          fc.record({
+            op: fc.constant('set' as const),
+            id,
+            user: fc.option(fc.constantFrom('u1', 'u2'), { nil: undefined }),
+            ttl: fc.integer({ min: 1, max: 20_000 }),
+          }),
+          fc.record({
+            op: fc.constant('touch' as const),
+            id,
+            ttl: fc.integer({ min: 1, max: 20_000 }),
+          }),
+          fc.record({ op: fc.constant('destroy' as const), id }),
+          fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5000 }) }),
+        )
+        await fc.assert(
+          fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), async (commands) => {
+            await store.clear()
+            await Promise.all(
+              commands.map((c) => {
+                switch (c.op) {
+                  case 'set':
+                    return store.set(c.id, c.user === undefined ? {} : { user: c.user }, {
+                      ttl: c.ttl,
+                    })
+                  case 'touch':
+                    return store.touch(c.id, { ttl: c.ttl })
+                  case 'destroy':
+                    return store.destroy(c.id)
+                  case 'tick':
+                    clock.advance(c.ms)
+                    return store.prune()
+                }
+              }),
+            )
+            await verify(store)
+            for (const key of ['a', 'b', 'c']) {
+              const got = await store.get(key)
+              if (got !== undefined) expect(got.expiresAt).toBeGreaterThan(clock.value)
+            }
+          }),
+          { numRuns: suite.propertyRuns ?? 25 },
+        )
+      })
+    })
+
+    suite.additionalTests?.({ makeStore, clock })
+  })
+}
+
+/** Fails when the backend can check its indexes and finds a problem. */
+export async function verify(store: SessionStore<SessionData>): Promise<void> {
+  if (store.backend.verify === undefined) return
+  expect(await store.backend.verify()).toEqual([])
+}
