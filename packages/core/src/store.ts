@@ -22,8 +22,11 @@ import { type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
 import type {
   Backend,
   DestroyUserOptions,
+  PruneOptions,
   PruneResult,
   SessionData,
+  SessionSnapshot,
+  StoreStats,
   SessionRecord,
   SessionStoreEvents,
   SessionStoreOptions,
@@ -238,8 +241,70 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   }
 
   /** Removes expired sessions now (the cleaner does this on its schedule). */
-  prune(): Promise<PruneResult> {
-    return this.#op('prune', () => this.#prune())
+  prune(options: PruneOptions = {}): Promise<PruneResult> {
+    return this.#op('prune', () => this.#prune(undefined, options.onProgress))
+  }
+
+  /**
+   * Writes a session with the times it already has, as from a backup; the user id comes from
+   * the snapshot. Resolves to false, writing nothing, when it has already expired.
+   */
+  restore(snapshot: SessionSnapshot<D>): Promise<boolean> {
+    return this.#op('restore', async () => {
+      const { id, data, createdAt, expiresAt } = checkSnapshot(snapshot)
+      const userId = snapshot.userId === undefined ? undefined : checkUserId(snapshot.userId)
+      const now = this.#now()
+      const stored = {
+        id,
+        value: new Uint8Array(),
+        createdAt,
+        expiresAt,
+        ...(userId === undefined ? {} : { userId }),
+      }
+      if (!this.#isLive(stored, now)) return false
+      const value = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
+      await this.backend.update(id, () => ({ ...stored, value }))
+      return true
+    })
+  }
+
+  /** Counts for operators: live and expired-but-unswept sessions, expiry range, users. */
+  stats(): Promise<StoreStats> {
+    return this.#op('stats', async () => {
+      const now = this.#now()
+      if (this.backend.stats !== undefined) {
+        const stats = await this.backend.stats(now)
+        return { ...stats, schemaVersion: stats.schemaVersion }
+      }
+      const stats: StoreStats = {
+        sessions: 0,
+        expired: 0,
+        earliestExpiry: undefined,
+        latestExpiry: undefined,
+        users: 0,
+        schemaVersion: undefined,
+      }
+      const users = new Set<string>()
+      for await (const s of this.backend.entries()) {
+        if (!this.#isLive(s, now)) {
+          stats.expired++
+          continue
+        }
+        stats.sessions++
+        stats.earliestExpiry = Math.min(stats.earliestExpiry ?? Infinity, s.expiresAt)
+        stats.latestExpiry = Math.max(stats.latestExpiry ?? -Infinity, s.expiresAt)
+        if (s.userId !== undefined) users.add(s.userId)
+      }
+      stats.users = users.size
+      return stats
+    })
+  }
+
+  /** Reclaims disk space left by deletions, where the backend can (LevelDB compaction). */
+  compact(): Promise<void> {
+    return this.#op('compact', async () => {
+      await this.backend.compact?.()
+    })
   }
 
   /** Stops the cleaner, waits for calls in flight, releases storage. Idempotent. */
@@ -276,14 +341,17 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     return run
   }
 
-  #prune(signal?: AbortSignal): Promise<PruneResult> {
+  #prune(signal?: AbortSignal, onProgress?: PruneOptions['onProgress']): Promise<PruneResult> {
     this.#pruning ??= (async () => {
       const started = performance.now()
+      let progress = 0
       try {
         const { scanned, deleted } = await this.backend.sweep({
           now: this.#now(),
           ...(signal === undefined ? {} : { signal }),
           onExpired: (removed) => {
+            progress += removed.length
+            onProgress?.({ deleted: progress })
             if (this.listenerCount('expired') === 0) return
             for (const s of removed) this.#emitExpired(s, 'prune')
           },
@@ -394,6 +462,22 @@ function checkUserId(value: unknown): string {
     throw new SessionUserIdError(value)
   }
   return value
+}
+
+function checkSnapshot<D>(snapshot: SessionSnapshot<D>): SessionSnapshot<D> {
+  if (snapshot === null || typeof snapshot !== 'object') {
+    throw new TypeError('restore: the snapshot must be an object')
+  }
+  if (!isValidSessionId(snapshot.id)) throw new SessionIdError(snapshot.id)
+  for (const key of ['createdAt', 'expiresAt'] as const) {
+    if (!Number.isSafeInteger(snapshot[key]) || snapshot[key] < 0) {
+      throw new TypeError(`restore: snapshot.${key} must be epoch milliseconds`)
+    }
+  }
+  if (snapshot.createdAt > snapshot.expiresAt) {
+    throw new RangeError('restore: snapshot.createdAt is after snapshot.expiresAt')
+  }
+  return snapshot
 }
 
 function exceptSet(except: DestroyUserOptions['except']): Set<string> {

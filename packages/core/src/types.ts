@@ -94,6 +94,35 @@ export interface PruneResult {
   durationMs: number
 }
 
+export interface PruneOptions {
+  /** Called after each chunk of deletions with the running totals. */
+  onProgress?: (progress: { deleted: number }) => void
+}
+
+/** What `stats()` reports; times are epoch ms. */
+export interface StoreStats {
+  /** Live sessions. */
+  sessions: number
+  /** Sessions already expired but not yet removed by the cleaner. */
+  expired: number
+  /** Earliest and latest `expiresAt` among live sessions. */
+  earliestExpiry: number | undefined
+  latestExpiry: number | undefined
+  /** Distinct user ids in the user index. */
+  users: number
+  /** Schema version of the database, where the backend has one. */
+  schemaVersion: number | undefined
+}
+
+/** A session with its times, as `entries()` yields it and `restore()` takes it (backups). */
+export interface SessionSnapshot<D = SessionData> {
+  id: string
+  data: D
+  createdAt: number
+  expiresAt: number
+  userId?: string | undefined
+}
+
 export interface ExpiredEvent {
   id: string
   userId?: string
@@ -174,6 +203,10 @@ export interface Backend {
   sweep(options: SweepOptions): Promise<SweepResult>
   /** Checks the indexes against the sessions; resolves to a list of problems (empty when sound). */
   verify?(): Promise<string[]>
+  /** Counts for operators; see `StoreStats` (the store fills in what a backend leaves out). */
+  stats?(now: number): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }>
+  /** Reclaims space left by deletions (LevelDB compaction). */
+  compact?(): Promise<void>
   /** Waits for writes in flight and releases storage. Idempotent. */
   close(): Promise<void>
 }

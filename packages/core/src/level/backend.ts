@@ -12,6 +12,7 @@ import { LruCache } from '../lru.js'
 import type {
   Backend,
   SessionMutation,
+  StoreStats,
   StoredSession,
   SweepOptions,
   SweepResult,
@@ -231,6 +232,52 @@ export class LevelBackend implements Backend {
     return { scanned, deleted }
   }
 
+  async stats(
+    now: number,
+  ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
+    const live = timeKey(now + 1)
+    let sessions = 0
+    let expired = 0
+    let earliestExpiry: number | undefined
+    let latestExpiry: number | undefined
+    for await (const key of this.#expiry.keys()) {
+      if (key < live) {
+        expired++
+        continue
+      }
+      const { expiresAt } = parseExpiryKey(key)
+      earliestExpiry ??= expiresAt
+      latestExpiry = expiresAt
+      sessions++
+    }
+    let users = 0
+    let last: string | undefined
+    for await (const key of this.#users.keys()) {
+      const { userId } = parseUserKey(key)
+      if (userId !== last) users++
+      last = userId
+    }
+    const version = Number(await this.schemaVersion())
+    return {
+      sessions,
+      expired,
+      earliestExpiry,
+      latestExpiry,
+      users,
+      ...(Number.isInteger(version) ? { schemaVersion: version } : {}),
+    }
+  }
+
+  async compact(): Promise<void> {
+    await this.#writer.idle()
+    const root = this.db as AnyLevel & { compactRange?: (a: string, b: string) => Promise<void> }
+    if (typeof root.compactRange !== 'function') return
+    for (const sub of [this.#sessions, this.#expiry, this.#users]) {
+      const [start, end] = prefixRange(sub.prefixKey('', 'utf8'))
+      await root.compactRange(start, end)
+    }
+  }
+
   async verify(): Promise<string[]> {
     const problems: string[] = []
     const sessions = new Map<string, StoredSession>()
@@ -394,6 +441,12 @@ export class LevelBackend implements Backend {
     const guarded = task.catch(() => undefined).finally(() => this.#background.delete(guarded))
     this.#background.add(guarded)
   }
+}
+
+/** The key range of everything under a sublevel prefix such as `!s!`. */
+function prefixRange(prefix: string): [string, string] {
+  const last = prefix.charCodeAt(prefix.length - 1)
+  return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)]
 }
 
 function userOps(users: Sublevel<string>, session: StoredSession): BatchOp[] {

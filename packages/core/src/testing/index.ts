@@ -539,6 +539,71 @@ export function runStoreConformance(
       })
     })
 
+    describe('operations', () => {
+      test('stats counts live and unswept expired sessions, the expiry range and users', async () => {
+        const store = await makeStore({ maxAge: 10_000, userId: (d) => d.user as string })
+        const t0 = clock.value
+        await store.set('gone', { user: 'ann' }, { ttl: 1000 })
+        await store.set('a', { user: 'ann' }, { ttl: 5000 })
+        await store.set('b', { user: 'bob' })
+        await store.set('c', {}, { ttl: 20_000 })
+        clock.advance(2000)
+        expect(await store.stats()).toMatchObject({
+          sessions: 3,
+          expired: 1,
+          earliestExpiry: t0 + 5000,
+          latestExpiry: t0 + 20_000,
+          users: 2,
+        })
+        await store.prune()
+        expect(await store.stats()).toMatchObject({ sessions: 3, expired: 0 })
+      })
+
+      test('restore writes a snapshot with its own times and user, and skips expired ones', async () => {
+        const store = await makeStore({ maxAge: 10_000 })
+        const snapshot = {
+          id: 'r',
+          data: { n: 1 },
+          createdAt: clock.value - 5000,
+          expiresAt: clock.value + 90_000,
+          userId: 'ann',
+        }
+        expect(await store.restore(snapshot)).toBe(true)
+        expect(await store.get('r')).toEqual(snapshot)
+        expect((await store.listUser('ann')).map((r) => r.id)).toEqual(['r'])
+        expect(await store.restore({ ...snapshot, id: 'old', expiresAt: clock.value })).toBe(false)
+        expect(await store.get('old')).toBeUndefined()
+        await expect(store.restore({ ...snapshot, id: '' })).rejects.toMatchObject({
+          code: 'ERR_SESSION_ID',
+        })
+        await expect(store.restore({ ...snapshot, createdAt: 1.5 })).rejects.toBeInstanceOf(
+          TypeError,
+        )
+        await expect(
+          store.restore({ ...snapshot, createdAt: snapshot.expiresAt + 1 }),
+        ).rejects.toBeInstanceOf(RangeError)
+        await verify(store)
+      })
+
+      test('prune reports progress as it deletes', async () => {
+        const store = await makeStore({ maxAge: 1000 })
+        for (let i = 0; i < 10; i++) await store.set(`s${i}`, {})
+        clock.advance(1000)
+        const seen: number[] = []
+        await store.prune({ onProgress: ({ deleted }) => seen.push(deleted) })
+        expect(seen.at(-1)).toBe(10)
+      })
+
+      test('compact keeps every live session', async () => {
+        const store = await makeStore()
+        for (let i = 0; i < 20; i++) await store.set(`s${i}`, { i })
+        for (let i = 0; i < 10; i++) await store.destroy(`s${i}`)
+        await store.compact()
+        expect(await store.count()).toBe(10)
+        expect((await store.get('s15'))!.data).toEqual({ i: 15 })
+      })
+    })
+
     describe('close', () => {
       test('after close every call rejects with ERR_STORE_CLOSED and close is idempotent', async () => {
         const store = await makeStore()
