@@ -15,7 +15,10 @@ export { createSessionStore, SessionStore } from './store.js'
 export { setupSessionStore, type SetupOptions, type SetupResult } from './setup.js'
 export { generateSessionId, isValidSessionId, MAX_ID_LENGTH } from './id.js'
 export { jsonCodec } from './codec.js'
+export { ttlFromCookie, type CookieLifetime, type TtlDecision } from './ttl.js'
+export { resolveStore, type ResolvedStore, type StoreSource } from './resolve.js'
 export {
+  MAX_TTL,
   DEFAULT_CACHE_SIZE,
   DEFAULT_CLEANUP_INTERVAL,
   DEFAULT_MAX_AGE,

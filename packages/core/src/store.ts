@@ -190,7 +190,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   }
 
   /** Removes every session of a user except those in `except`; resolves to how many live ones. */
-  destroyUser(userId: string, options: DestroyUserOptions = {}): Promise<number> {
+  destroyUser(userId: string | number, options: DestroyUserOptions = {}): Promise<number> {
     return this.#op('destroyUser', async () => {
       const user = checkUserId(userId)
       const except = exceptSet(options.except)
@@ -206,7 +206,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   }
 
   /** The user's live sessions, oldest first. */
-  listUser(userId: string): Promise<SessionRecord<D>[]> {
+  listUser(userId: string | number): Promise<SessionRecord<D>[]> {
     return this.#op('listUser', async () => {
       const user = checkUserId(userId)
       const now = this.#now()
@@ -410,7 +410,6 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     if (this.options.userId === undefined) return undefined
     const value = this.options.userId(data)
     if (value === undefined || value === null) return undefined
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value)
     return checkUserId(value)
   }
 
@@ -451,7 +450,9 @@ function record<D>(s: StoredSession, data: D): SessionRecord<D> {
   return out
 }
 
+/** A user id as the index stores it: finite numbers become strings. */
 function checkUserId(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   if (
     typeof value !== 'string' ||
     value.length === 0 ||

@@ -451,15 +451,18 @@ export function runStoreConformance(
         const store = await makeStore(byUser)
         await store.set('s', { user: 42 })
         expect((await store.listUser('42')).map((r) => r.userId)).toEqual(['42'])
+        expect((await store.listUser(42)).map((r) => r.id)).toEqual(['s'])
         await expect(store.set('t', { user: 'a\u0000b' })).rejects.toMatchObject({
           code: 'ERR_SESSION_USER_ID',
         })
         await expect(store.set('t', { user: '' })).rejects.toMatchObject({
           code: 'ERR_SESSION_USER_ID',
         })
-        await expect(store.listUser(7 as unknown as string)).rejects.toMatchObject({
+        await expect(store.listUser({} as never)).rejects.toMatchObject({
           code: 'ERR_SESSION_USER_ID',
         })
+        expect((await store.listUser(42)).map((r) => r.id)).toEqual(['s'])
+        expect(await store.destroyUser(42)).toBe(1)
         expect(await store.get('t')).toBeUndefined()
       })
     })

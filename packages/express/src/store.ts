@@ -1,0 +1,266 @@
+/**
+ * @module
+ * `LevelSessionStore`: express-session's `Store` API translated to a `@levelsession/core` store.
+ * Expiry, locking, indexes and cleanup all live in core; this file maps cookies to TTLs, keeps
+ * express-session's cookie shape in the stored data, and turns promises into callbacks.
+ */
+import session, { type SessionData } from 'express-session'
+import {
+  type CookieLifetime,
+  type DestroyUserOptions,
+  resolveStore,
+  type SessionRecord,
+  type SessionStore,
+  type StoreSource,
+  ttlFromCookie,
+} from '@levelsession/core'
+import { cookieToStore, isObject, sameCookie } from './cookie.js'
+
+/**
+ * Core options (`path`, `maxAge`, `expiry`, `maxLifetime`, `touchAfter`, `cleanupInterval`,
+ * `userId`, `codec`, `durability`, ...), or `{ store }` to share a store made with
+ * `createSessionStore`.
+ */
+export type LevelSessionStoreOptions<T extends SessionData = SessionData> = StoreSource<T>
+
+/** Node-style callback: called exactly once, asynchronously. */
+export type Callback<R = void> = (err: unknown, result?: R) => void
+
+/**
+ * An express-session store whose sessions live in an embedded LevelDB database.
+ *
+ * Every method takes an optional Node-style callback, called exactly once and asynchronously;
+ * without one it returns a promise. The session's TTL comes from its cookie (`expires`, else
+ * `originalMaxAge`); a browser-session cookie gets the store's `maxAge`; a cookie that has
+ * already expired destroys the session.
+ *
+ * @example
+ * ```ts
+ * import session from 'express-session'
+ * import { LevelSessionStore } from '@levelsession/express'
+ *
+ * app.use(session({
+ *   store: new LevelSessionStore({ path: './data/sessions' }),
+ *   secret: process.env.SESSION_SECRET!,
+ *   resave: false,
+ *   saveUninitialized: false,
+ * }))
+ * ```
+ */
+export class LevelSessionStore<T extends SessionData = SessionData> extends session.Store {
+  /** The core store underneath: `listUser`, `prune`, and the `expired`/`prune` events. */
+  readonly core: SessionStore<T>
+  readonly #owned: boolean
+  #closing: Promise<void> | undefined
+
+  /** Passes core's failures (e.g. a cleaner run) on, only while someone listens here. */
+  readonly #forwardError = (error: Error): void => {
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+  }
+
+  /**
+   * @param options - core options such as `{ path: './data/sessions' }`, or `{ store }`
+   * @throws TypeError or RangeError for invalid options, before any request
+   */
+  constructor(options: LevelSessionStoreOptions<T>) {
+    super()
+    const { store, owned } = resolveStore(options, 'LevelSessionStore')
+    this.core = store
+    this.#owned = owned
+    store.on('error', this.#forwardError)
+  }
+
+  /* eslint-disable @typescript-eslint/no-misused-promises -- the documented dual API: given no
+     callback, each method returns a promise; express-session always passes one. */
+
+  /** Resolves once the database is open; rejects with its typed error (e.g. `ERR_STORE_LOCKED`). */
+  ready(): Promise<void>
+  ready(callback: Callback): void
+  ready(callback?: Callback): Promise<void> | void {
+    return settle(this.core.ready(), callback)
+  }
+
+  /** The live session, or `null` (unknown, expired, invalid id, or not an express session). */
+  override get(sid: string): Promise<T | null>
+  override get(sid: string, callback: Callback<T | null>): void
+  override get(sid: string, callback?: Callback<T | null>): Promise<T | null> | void {
+    return settle(
+      this.core.get(sid).then((record) => (record === undefined ? null : this.#toSession(record))),
+      callback,
+    )
+  }
+
+  /** Stores the session with its cookie's TTL; a cookie already expired destroys it instead. */
+  override set(sid: string, session: T): Promise<void>
+  override set(sid: string, session: T, callback: Callback): void
+  override set(sid: string, session: T, callback?: Callback): Promise<void> | void {
+    return settle(this.#set(sid, session), callback)
+  }
+
+  async #set(sid: string, session: T): Promise<void> {
+    const cookie = cookieToStore(session.cookie)
+    const lifetime = ttlFromCookie(lifetimeOf(cookie))
+    if (lifetime.expired) {
+      await this.core.destroy(sid)
+      return
+    }
+    await this.core.set(sid, { ...session, cookie }, { ttl: lifetime.ttl })
+  }
+
+  /**
+   * Keeps a session alive: stores its cookie (so a per-session `cookie.maxAge` change survives)
+   * and moves its expiry, without writing the request's copy of the data over the stored one.
+   * Never recreates a session that is gone.
+   */
+  override touch(sid: string, session: T): Promise<void>
+  override touch(sid: string, session: T, callback: Callback): void
+  override touch(sid: string, session: T, callback?: Callback): Promise<void> | void {
+    return settle(this.#touch(sid, session), callback)
+  }
+
+  async #touch(sid: string, session: T): Promise<void> {
+    const cookie = cookieToStore(session.cookie)
+    const lifetime = ttlFromCookie(lifetimeOf(cookie))
+    if (lifetime.expired) {
+      await this.core.destroy(sid)
+      return
+    }
+    await this.core.touch(sid, {
+      ttl: lifetime.ttl,
+      patch: (stored) =>
+        !isObject(stored) || sameCookie(stored.cookie, cookie) ? undefined : { ...stored, cookie },
+    })
+  }
+
+  /** Removes a session; idempotent. */
+  override destroy(sid: string): Promise<void>
+  override destroy(sid: string, callback: Callback): void
+  override destroy(sid: string, callback?: Callback): Promise<void> | void {
+    return settle(
+      this.core.destroy(sid).then(() => undefined),
+      callback,
+    )
+  }
+
+  /** Every live session, keyed by id (the shape of express-session's MemoryStore). */
+  override all(): Promise<Record<string, T>>
+  override all(callback: Callback<Record<string, T>>): void
+  override all(callback?: Callback<Record<string, T>>): Promise<Record<string, T>> | void {
+    return settle(this.#all(), callback)
+  }
+
+  async #all(): Promise<Record<string, T>> {
+    const sessions = Object.create(null) as Record<string, T>
+    for await (const record of this.core.entries()) {
+      const found = this.#toSession(record)
+      if (found !== null) sessions[record.id] = found
+    }
+    return sessions
+  }
+
+  /** The ids of every live session. */
+  ids(): Promise<string[]>
+  ids(callback: Callback<string[]>): void
+  ids(callback?: Callback<string[]>): Promise<string[]> | void {
+    return settle(
+      this.#all().then((sessions) => Object.keys(sessions)),
+      callback,
+    )
+  }
+
+  /** The number of live sessions (read from the expiry index, without decoding any). */
+  override length(): Promise<number>
+  override length(callback: Callback<number>): void
+  override length(callback?: Callback<number>): Promise<number> | void {
+    return settle(this.core.count(), callback)
+  }
+
+  /** Removes every session. */
+  override clear(): Promise<void>
+  override clear(callback: Callback): void
+  override clear(callback?: Callback): Promise<void> | void {
+    return settle(this.core.clear(), callback)
+  }
+
+  /**
+   * Logs a user out everywhere: removes every session whose `userId` (from the `userId` option)
+   * is `userId`, except those in `options.except` (e.g. `req.sessionID`, to keep this browser).
+   * Resolves to the number of live sessions removed.
+   */
+  destroyUser(userId: string | number, options?: DestroyUserOptions): Promise<number>
+  destroyUser(userId: string | number, callback: Callback<number>): void
+  destroyUser(
+    userId: string | number,
+    options: DestroyUserOptions | undefined,
+    callback: Callback<number>,
+  ): void
+  destroyUser(
+    userId: string | number,
+    options?: DestroyUserOptions | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> | void {
+    if (typeof options === 'function') return this.destroyUser(userId, undefined, options)
+    return settle(this.core.destroyUser(userId, options), callback)
+  }
+
+  /**
+   * Stops using the database. Closes the core store when this adapter created it (from options);
+   * a store passed as `{ store }` stays open for its owner to close. Idempotent.
+   */
+  close(): Promise<void>
+  close(callback: Callback): void
+  close(callback?: Callback): Promise<void> | void {
+    this.#closing ??= (async () => {
+      this.core.off('error', this.#forwardError)
+      if (this.#owned) await this.core.close()
+    })()
+    return settle(this.#closing, callback)
+  }
+  /* eslint-enable @typescript-eslint/no-misused-promises */
+
+  /**
+   * The stored data as express-session loads it. `cookie.expires`, when the cookie has one, is
+   * set from the store's expiry (the authority: it follows touches, `fixed` and `maxLifetime`).
+   */
+  #toSession(record: SessionRecord<T>): T | null {
+    const data = record.data as unknown
+    if (!isObject(data) || !isObject(data.cookie)) return null
+    const { cookie } = data
+    if (cookie.expires === null || cookie.expires === undefined) return data as T
+    const left = record.expiresAt - this.core.options.now()
+    const expires = new Date(Date.now() + left).toISOString()
+    return { ...data, cookie: { ...cookie, expires } } as unknown as T
+  }
+}
+
+/** express-session's cookie lifetime: `expires`, else `originalMaxAge` (ms). */
+function lifetimeOf(cookie: Record<string, unknown>): CookieLifetime {
+  const { expires, originalMaxAge } = cookie
+  return {
+    expires:
+      expires instanceof Date || typeof expires === 'string' || typeof expires === 'number'
+        ? expires
+        : undefined,
+    maxAge: typeof originalMaxAge === 'number' ? originalMaxAge : undefined,
+  }
+}
+
+/**
+ * With a callback: calls it exactly once, on a later tick, and returns nothing. Without one:
+ * returns the promise, marked as handled so a caller that drops it (express-session's
+ * `req.session.destroy()` without a callback does) cannot crash the process.
+ */
+function settle<R>(task: Promise<R>, callback: Callback<R> | undefined): Promise<R> | void {
+  if (callback === undefined || callback === null) {
+    task.catch(() => undefined)
+    return task
+  }
+  if (typeof callback !== 'function') {
+    task.catch(() => undefined)
+    throw new TypeError(`callback must be a function, got ${typeof callback}`)
+  }
+  task.then(
+    (result) => process.nextTick(callback, null, result),
+    (error: unknown) => process.nextTick(callback, error),
+  )
+}

@@ -1,0 +1,226 @@
+/**
+ * express-session on LevelSessionStore, over real HTTP, on Express 5 and Express 4.
+ */
+import request from 'supertest'
+import { describe, expect, it, vi } from 'vitest'
+import { EXPRESS_VERSIONS, openStore, startApp, view } from './helpers.js'
+
+const DAY = 86_400_000
+
+describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
+  it('counts visits across requests with a cookie jar', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, { cookie: { maxAge: 60_000 } }, express)
+    const browser = request.agent(url)
+
+    const first = await browser.get('/count').expect(200)
+    expect(view(first)).toMatchObject({ views: 1 })
+    expect(first.headers['set-cookie']).toBeDefined()
+    await browser.get('/count').expect(200, { ...view(first), views: 2 })
+    await browser.get('/count').expect(200, { ...view(first), views: 3 })
+
+    // The stored JSON keeps express-session's cookie shape.
+    const stored = await store.core.get(view(first).id)
+    expect(stored?.data).toEqual({
+      views: 3,
+      cookie: {
+        originalMaxAge: 60_000,
+        expires: expect.any(String) as unknown,
+        httpOnly: true,
+        path: '/',
+      },
+    })
+    expect(stored!.expiresAt).toBeGreaterThan(Date.now() + 50_000)
+  })
+
+  it('writes nothing for an untouched visitor when saveUninitialized is false', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, {}, express)
+
+    const res = await request(url).get('/peek').expect(200)
+    expect(res.headers['set-cookie']).toBeUndefined()
+    expect(await store.length()).toBe(0)
+  })
+
+  it('stores an untouched visitor when saveUninitialized is true', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, { saveUninitialized: true }, express)
+
+    const res = await request(url).get('/peek').expect(200)
+    expect(res.headers['set-cookie']).toBeDefined()
+    expect(await store.ids()).toEqual([view(res).id])
+  })
+
+  it('resave false: an unmodified request touches and never writes back its stale copy', async () => {
+    const store = await openStore()
+    const app = await startApp(store, { resave: false }, express)
+    const browser = request.agent(app.url)
+    const body = view(await browser.get('/count').expect(200))
+    const set = vi.spyOn(store.core, 'set')
+    const touch = vi.spyOn(store.core, 'touch')
+
+    // A slow request loads views = 1; meanwhile another request stores views = 10.
+    const slow = browser.get('/gate').then((res) => res)
+    await app.gate.reached
+    await browser.get('/set?views=10').expect(200)
+    app.gate.open()
+    expect(view(await slow)).toMatchObject({ views: 1 })
+
+    expect(set).toHaveBeenCalledTimes(1) // the /set request only
+    expect(touch).toHaveBeenCalledTimes(1) // the slow request
+    expect((await store.core.get(body.id))?.data).toMatchObject({ views: 10 })
+  })
+
+  it('resave true: an unmodified request saves its copy (express-session semantics)', async () => {
+    const store = await openStore()
+    const app = await startApp(store, { resave: true }, express)
+    const browser = request.agent(app.url)
+    const body = view(await browser.get('/count').expect(200))
+
+    const slow = browser.get('/gate').then((res) => res)
+    await app.gate.reached
+    await browser.get('/set?views=10').expect(200)
+    app.gate.open()
+    await slow
+
+    expect((await store.core.get(body.id))?.data).toMatchObject({ views: 1 })
+  })
+
+  it('rolling sends a fresh cookie on every response; without it only on change', async () => {
+    for (const rolling of [true, false]) {
+      const store = await openStore()
+      const { url } = await startApp(store, { rolling, cookie: { maxAge: 60_000 } }, express)
+      const browser = request.agent(url)
+      await browser.get('/count').expect(200)
+
+      const res = await browser.get('/peek').expect(200)
+      expect(res.headers['set-cookie'] !== undefined).toBe(rolling)
+    }
+  })
+
+  it('regenerate moves the session to a new id and removes the old record', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, {}, express)
+    const browser = request.agent(url)
+    const before = await browser.get('/count').expect(200)
+
+    const after = await browser.post('/login?name=ann').expect(200)
+    expect(view(after).id).not.toBe(view(before).id)
+    expect(view(after)).toMatchObject({ user: 'ann', views: null })
+    expect(await store.get(view(before).id)).toBeNull()
+    await browser.get('/peek').expect(200, { ...view(after) })
+  })
+
+  it('destroy removes the session; the next request starts a new one', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, {}, express)
+    const browser = request.agent(url)
+    const body = view(await browser.get('/count').expect(200))
+
+    await browser.post('/logout').expect(200)
+    expect(await store.get(body.id)).toBeNull()
+    const next = await browser.get('/count').expect(200)
+    expect(view(next).id).not.toBe(body.id)
+    expect(view(next).views).toBe(1)
+  })
+
+  it('remember me: a cookie.maxAge change arriving through touch survives', async () => {
+    const store = await openStore({ maxAge: 60_000 })
+    const { url } = await startApp(store, { cookie: { maxAge: 60_000 } }, express)
+    const browser = request.agent(url)
+    const body = view(await browser.get('/count').expect(200))
+    const touch = vi.spyOn(store.core, 'touch')
+
+    await browser.get('/remember').expect(200)
+    expect(touch).toHaveBeenCalledTimes(1) // the data did not change: a touch, not a set
+    const stored = await store.core.get(body.id)
+    expect(stored?.data).toMatchObject({ views: 1, cookie: { originalMaxAge: 30 * DAY } })
+    expect(stored!.expiresAt).toBeGreaterThan(Date.now() + 29 * DAY)
+
+    const later = await browser.get('/peek').expect(200)
+    expect(view(later)).toMatchObject({ id: body.id, views: 1, maxAge: 30 * DAY })
+  })
+
+  it('leaves a valid record after 50 concurrent requests on one session', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, { cookie: { maxAge: 60_000 } }, express)
+    const browser = request.agent(url)
+    const body = view(await browser.get('/count').expect(200))
+
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => browser.get(i % 2 === 0 ? '/count' : '/peek')),
+    )
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
+    expect(new Set(responses.map((r) => view(r).id))).toEqual(new Set([body.id]))
+
+    const stored = await store.core.get(body.id)
+    expect(stored?.data.views).toBeGreaterThanOrEqual(2)
+    expect(stored?.data.views).toBeLessThanOrEqual(26)
+    expect(stored?.data.cookie).toMatchObject({ originalMaxAge: 60_000, path: '/' })
+    expect(await store.core.backend.verify!()).toEqual([])
+    const next = await browser.get('/count').expect(200)
+    expect(view(next).views).toBe((stored!.data.views ?? 0) + 1)
+  })
+
+  it('a failing store read gives a 500, and the next request works', async () => {
+    const store = await openStore()
+    const app = await startApp(store, {}, express)
+    const browser = request.agent(app.url)
+    await browser.get('/count').expect(200)
+
+    vi.spyOn(store.core.backend, 'load').mockRejectedValueOnce(new Error('disk unplugged'))
+    await browser.get('/count').expect(500, { code: 'ERR_STORE_IO' })
+    expect(app.errors).toHaveLength(1)
+
+    const res = await browser.get('/count').expect(200)
+    expect(view(res).views).toBe(2)
+  })
+
+  it('a failing store write reaches next(err) and never hangs the response', async () => {
+    const store = await openStore()
+    const app = await startApp(store, {}, express)
+    const browser = request.agent(app.url)
+    await browser.get('/count').expect(200)
+
+    vi.spyOn(store.core.backend, 'update').mockRejectedValueOnce(new Error('disk full'))
+    // express-session sends the headers before it saves, so the failure can only cut the
+    // response short (the error still reaches the app's error handler).
+    await browser
+      .get('/count')
+      .then((res) => res.status)
+      .catch((error: unknown) => error)
+    expect(app.errors).toHaveLength(1)
+    expect(app.errors[0]).toMatchObject({ code: 'ERR_STORE_IO' })
+
+    const res = await browser.get('/count').expect(200)
+    expect(view(res).views).toBe(2)
+  })
+
+  it('a closed store gives a 500 instead of hanging', async () => {
+    const store = await openStore()
+    const app = await startApp(store, {}, express)
+    const browser = request.agent(app.url)
+    await browser.get('/count').expect(200)
+
+    await store.close()
+    await browser.get('/count').expect(500, { code: 'ERR_STORE_CLOSED' })
+  })
+
+  it('destroyUser logs a user out of every browser except the current one', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, {}, express)
+    const [laptop, phone, tablet, other] = Array.from({ length: 4 }, () => request.agent(url))
+    await laptop!.post('/login?name=ann').expect(200)
+    await phone!.post('/login?name=ann').expect(200)
+    await tablet!.post('/login?name=ann').expect(200)
+    await other!.post('/login?name=bob').expect(200)
+
+    await laptop!.post('/logout-others').expect(200, { removed: 2 })
+
+    expect(view(await laptop!.get('/peek')).user).toBe('ann')
+    expect(view(await phone!.get('/peek')).user).toBeNull()
+    expect(view(await tablet!.get('/peek')).user).toBeNull()
+    expect(view(await other!.get('/peek')).user).toBe('bob')
+    expect(await store.core.listUser('ann')).toHaveLength(1)
+  })
+})

@@ -1,0 +1,53 @@
+/**
+ * @module
+ * @levelsession/koa: a koa-session external store (also usable by koa-generic-session) whose
+ * sessions live in an embedded LevelDB database, with the expiry, cleanup and user index of
+ * `@levelsession/core`. Types for `ctx.session` are opt-in: `@levelsession/koa/context`.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import session from 'koa-session'
+ * import { LevelSessionStore } from '@levelsession/koa'
+ *
+ * const app = new Koa()
+ * app.keys = [process.env.SESSION_SECRET!]
+ * app.use(
+ *   session({ store: new LevelSessionStore({ path: './data/sessions' }), maxAge: 86_400_000 }, app),
+ * )
+ * ```
+ */
+export { LevelSessionStore, type LevelSessionStoreOptions } from './store.js'
+export type {
+  SessionData,
+  KoaSessionFields,
+  StoredSession,
+  GetOptions,
+  SetOptions,
+  DestroyOptions,
+} from './types.js'
+export { ttlFromMaxAge } from './ttl.js'
+export {
+  MAX_TTL,
+  resolveStore,
+  type ResolvedStore,
+  type StoreSource,
+  type TtlDecision,
+} from '@levelsession/core'
+export {
+  createSessionStore,
+  generateSessionId,
+  isValidSessionId,
+  isSessionError,
+  SessionError,
+  DEFAULT_MAX_AGE,
+  DEFAULT_CLEANUP_INTERVAL,
+  type SessionErrorCode,
+  type SessionStore,
+  type SessionStoreOptions,
+  type SessionRecord,
+  type DestroyUserOptions,
+  type Codec,
+  type Expiry,
+  type Durability,
+} from '@levelsession/core'
