@@ -41,7 +41,10 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   readonly backend: Backend
   readonly #ready: Promise<void>
   readonly #cleaner: Cleaner
-  readonly #inflight = new Set<Promise<unknown>>()
+  /** Calls in flight, and a waiter for when they reach zero (close). */
+  #pending = 0
+  #drained: (() => void) | undefined
+  #open = false
   #closing: Promise<void> | undefined
   #pruning: Promise<PruneResult> | undefined
 
@@ -57,6 +60,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     this.#cleaner = new Cleaner(this.options.cleanupInterval, (signal) => this.#prune(signal))
     this.#ready = this.backend.open().then(
       () => {
+        this.#open = true
         if (this.#closing !== undefined) return
         this.#cleaner.start()
         this.emit('open')
@@ -139,6 +143,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       let live = false
       let expired: StoredSession | undefined
       await this.backend.update(id, async (current) => {
+        // A backend may retry mutate (optimistic concurrency): only the last call counts.
+        live = false
+        expired = undefined
         if (current === undefined) return undefined
         if (!this.#isLive(current, now)) {
           expired = current
@@ -311,7 +318,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#cleaner.stop()
-      await Promise.allSettled([...this.#inflight])
+      if (this.#pending > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
       await this.#ready.catch(() => undefined)
       try {
         await this.backend.close()
@@ -322,23 +329,21 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     return this.#closing
   }
 
-  /** Runs a call: rejects after close, waits for open, wraps storage failures, tracks it. */
-  #op<T>(name: string, task: () => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
-    const run = this.#ready.then(task).catch((error: unknown) => {
-      if (
-        error instanceof SessionError ||
-        error instanceof TypeError ||
-        error instanceof RangeError
-      ) {
+  /** Runs a call: rejects after close, waits for open, wraps storage failures, counts it. */
+  async #op<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) throw new SessionStoreClosedError()
+    this.#pending++
+    try {
+      if (!this.#open) await this.#ready
+      return await task()
+    } catch (error) {
+      if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) {
         throw error
       }
       throw new SessionStoreIOError(name, error)
-    })
-    this.#inflight.add(run)
-    const untrack = () => this.#inflight.delete(run)
-    run.then(untrack, untrack)
-    return run
+    } finally {
+      if (--this.#pending === 0) this.#drained?.()
+    }
   }
 
   #prune(signal?: AbortSignal, onProgress?: PruneOptions['onProgress']): Promise<PruneResult> {

@@ -187,7 +187,11 @@ export interface Backend {
   open(): Promise<void>
   /** The stored session, expired or not, or `undefined`. */
   load(id: string): Promise<StoredSession | undefined>
-  /** Atomic read-modify-write of one session; resolves to what is stored afterwards. */
+  /**
+   * Atomic read-modify-write of one session; resolves to what is stored afterwards. `mutate` may
+   * run more than once (optimistic backends retry after a concurrent change): only its last call
+   * counts, so it must not have side effects beyond its result.
+   */
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined>
   /** Deletes one session and its index entries; resolves to whether it existed. */
   delete(id: string): Promise<boolean>

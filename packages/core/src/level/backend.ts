@@ -19,6 +19,7 @@ import type {
 } from '../types.js'
 import { type BatchOp, BatchWriter } from './batch-writer.js'
 import { expiryKey, parseExpiryKey, parseUserKey, timeKey, userKey, userRange } from './keys.js'
+import { ReadBatcher } from './read-batcher.js'
 import { decodeRecord, encodeRecord } from './record.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,6 +53,7 @@ export class LevelBackend implements Backend {
   readonly #users: Sublevel<string>
   readonly #meta: Sublevel<string>
   readonly #writer: BatchWriter
+  readonly #reader: ReadBatcher<Buffer>
   readonly #lock = new KeyedLock()
   readonly #cache: LruCache<StoredSession>
   readonly #options: LevelBackendOptions
@@ -72,6 +74,7 @@ export class LevelBackend implements Backend {
     this.#users = sub<string>('u', 'utf8')
     this.#meta = sub<string>('m', 'utf8')
     this.#writer = new BatchWriter(db, options.sync === true)
+    this.#reader = new ReadBatcher(this.#sessions)
     this.#cache = new LruCache(options.cacheSize ?? 20_000)
   }
 
@@ -334,7 +337,7 @@ export class LevelBackend implements Backend {
   async #read(id: string): Promise<StoredSession | undefined> {
     const cached = this.#cache.get(id)
     if (cached !== undefined) return cached
-    const raw = await this.#sessions.get(id)
+    const raw = await this.#reader.get(id)
     if (raw === undefined) return undefined
     let session: StoredSession
     try {

@@ -51,8 +51,10 @@ export class BatchWriter {
       this.#ops = []
       this.#waiters = []
       try {
-        // `sync` is classic-level's; other databases ignore it.
-        await this.#db.batch(ops, { sync: this.#sync } as object)
+        // `sync` is classic-level's; an options object costs memory-level a slow path, so pass
+        // one only when needed.
+        if (this.#sync) await this.#db.batch(ops, { sync: true } as object)
+        else await this.#db.batch(ops)
         for (const w of waiters) w.resolve()
       } catch (error) {
         for (const w of waiters) w.reject(error)

@@ -62,7 +62,8 @@ export function levelBackendForPath(path: string, options: SharedBackendOptions)
     created = state !== 'database'
     return created
   })
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by tsc
+  // tsc needs this assertion (GuardedLevel's hooks are invariant); the lint's program differs.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   const backend = new LevelBackend(db as unknown as AnyLevel, {
     ...options,
     opened: async (self) => {
@@ -101,8 +102,7 @@ export function levelBackendForDb(db: AnyLevel, options: SharedBackendOptions): 
   if (byPrefix === undefined) registry.dbs.set(root, (byPrefix = new Map<string, LevelBackend>()))
   const existing = byPrefix.get(prefix)
   if (existing !== undefined) return existing.retain()
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed by tsc
-  const backend = new LevelBackend(db as unknown as AnyLevel, {
+  const backend = new LevelBackend(db, {
     ...options,
     opened: async (self) => checkSchema(self, prefix || 'the given database', false),
     release: () => {
