@@ -9,6 +9,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { SessionDecodeError } from '../errors.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { LruCache } from '../lru.js'
+import { DEFAULT_CACHE_SIZE } from '../options.js'
 import type {
   Backend,
   SessionMutation,
@@ -28,14 +29,14 @@ type Sublevel<V> = AbstractSublevel<AnyLevel, unknown, string, V>
 
 export const SCHEMA_VERSION = 1
 /** Expiry-index entries handled per step of a sweep; small enough to keep each step short. */
-const SWEEP_CHUNK = 256
+const SWEEP_CHUNK = 64
 /** A sweep that deletes this many sessions compacts the ranges it emptied. */
 const COMPACT_AFTER = 10_000
 
 export interface LevelBackendOptions {
   /** fsync every batch. @default false */
   sync?: boolean
-  /** Sessions kept in the write-through cache. @default 20_000 */
+  /** Sessions kept in the write-through cache. @default 5_000 */
   cacheSize?: number
   /** Runs before the database opens (directory checks). */
   prepare?: () => Promise<void>
@@ -75,7 +76,7 @@ export class LevelBackend implements Backend {
     this.#meta = sub<string>('m', 'utf8')
     this.#writer = new BatchWriter(db, options.sync === true)
     this.#reader = new ReadBatcher(this.#sessions)
-    this.#cache = new LruCache(options.cacheSize ?? 20_000)
+    this.#cache = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE)
   }
 
   /** Counts one more user of this shared backend; each must call `close()` once. */
