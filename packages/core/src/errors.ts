@@ -62,7 +62,7 @@ export class SessionStoreCorruptError extends SessionError {
     super(
       'ERR_STORE_CORRUPT',
       `The session database at ${path} is damaged (${detail}). Nothing was changed. ` +
-        `Run \`levelsession repair ${path}\` to repair a copy of it.`,
+        `Run \`levelsession repair ${path}\`: it copies the directory aside, then repairs it.`,
       { cause },
     )
     this.path = path

@@ -37,7 +37,11 @@ describe('LruCache', () => {
 
   it('behaves like a reference model under random operations', () => {
     const op = fc.oneof(
-      fc.record({ t: fc.constant('set' as const), k: fc.integer({ min: 0, max: 6 }), v: fc.integer() }),
+      fc.record({
+        t: fc.constant('set' as const),
+        k: fc.integer({ min: 0, max: 6 }),
+        v: fc.integer(),
+      }),
       fc.record({ t: fc.constant('get' as const), k: fc.integer({ min: 0, max: 6 }) }),
       fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 6 }) }),
     )

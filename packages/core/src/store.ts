@@ -337,7 +337,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       if (!this.#open) await this.#ready
       return await task()
     } catch (error) {
-      if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) {
+      if (
+        error instanceof SessionError ||
+        error instanceof TypeError ||
+        error instanceof RangeError
+      ) {
         throw error
       }
       throw new SessionStoreIOError(name, error)

@@ -1,0 +1,111 @@
+/**
+ * @module
+ * The `levelsession` program (commander): one module per command in `commands/`, exit status 0
+ * on success, 1 on failure, 2 on wrong usage, and errors that say what to do.
+ */
+import { Command, CommanderError } from 'commander'
+import { register as clear } from './commands/clear.js'
+import { register as compact } from './commands/compact.js'
+import { register as destroy } from './commands/destroy.js'
+import { register as drop } from './commands/drop.js'
+import { register as exportCommand } from './commands/export.js'
+import { register as importCommand } from './commands/import.js'
+import { register as list } from './commands/list.js'
+import { register as prune } from './commands/prune.js'
+import { register as repair } from './commands/repair.js'
+import { register as revoke } from './commands/revoke.js'
+import { register as setup } from './commands/setup.js'
+import { register as show } from './commands/show.js'
+import { register as stats } from './commands/stats.js'
+import { EXIT_OK, EXIT_USAGE, reportOf } from './errors.js'
+import { printError } from './output.js'
+import { VERSION } from './version.js'
+
+const COMMANDS = [
+  setup,
+  stats,
+  list,
+  show,
+  destroy,
+  revoke,
+  prune,
+  compact,
+  exportCommand,
+  importCommand,
+  repair,
+  clear,
+  drop,
+]
+
+const EXAMPLES = `
+Examples:
+  levelsession setup ./data/sessions
+  levelsession stats ./data/sessions --json
+  levelsession export ./data/sessions backup.jsonl
+  levelsession import ./data/sessions backup.jsonl
+  levelsession revoke ./data/sessions --user ann --except <session-id>
+
+LevelDB lets one process open a database at a time: run these while the app is stopped.`
+
+/** Builds the program. Usage errors throw a `CommanderError` instead of exiting. */
+export function createProgram(): Command {
+  const program = new Command('levelsession')
+    .description('Set up and operate levelsession session databases (LevelDB directories).')
+    .version(VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    // Set before the commands are added: `.command()` copies these settings to each of them.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    })
+  for (const register of COMMANDS) register(program)
+  program.addHelpText('after', EXAMPLES)
+  return program
+}
+
+/**
+ * Runs the command line `argv` (`process.argv` shape: node, script, ...args) and resolves to the
+ * exit status; never rejects and never calls `process.exit`.
+ */
+export async function run(argv: readonly string[] = process.argv): Promise<number> {
+  ignoreClosedPipes()
+  const program = createProgram()
+  try {
+    await program.parseAsync([...argv])
+    return EXIT_OK
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or the help or version).
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+        ? EXIT_OK
+        : EXIT_USAGE
+    }
+    const report = reportOf(error)
+    printError(wantsJson(argv), report)
+    return report.exitCode
+  }
+}
+
+let ignoring = false
+/**
+ * `levelsession --help | head -1` closes stdout early: without a listener the EPIPE would crash
+ * the process. Streaming commands notice it through their own writer and stop.
+ */
+function ignoreClosedPipes(): void {
+  if (ignoring) return
+  ignoring = true
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+    })
+  }
+}
+
+/** Whether `--json` was given (before any `--`), for the format of an error. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+}

@@ -1,0 +1,111 @@
+/**
+ * @module
+ * `levelsession export <path> [file|-]`: a streaming JSON Lines backup of the live sessions
+ * (see `snapshot.ts`). Writes wait for the output to drain, so memory stays flat whatever the
+ * size. A file is written under a temporary name and renamed when complete, so a failed export
+ * never leaves a partial file that looks like a backup.
+ */
+import { createWriteStream } from 'node:fs'
+import { access, rename, rm } from 'node:fs/promises'
+import { finished } from 'node:stream/promises'
+import { resolve } from 'node:path'
+import { Option, type Command } from 'commander'
+import { withStore } from '../database.js'
+import { CliError } from '../errors.js'
+import { type ProgressFlags, withProgress } from '../options.js'
+import { LineWriter, note, printResult } from '../output.js'
+import { createProgress } from '../progress.js'
+import { snapshotLine } from '../snapshot.js'
+
+interface ExportOptions extends ProgressFlags {
+  force?: boolean
+}
+
+export function register(program: Command): void {
+  withProgress(
+    program
+      .command('export')
+      .description('write the live sessions as JSON Lines (a backup; restore with import)')
+      .argument('<path>', 'database directory')
+      .argument('[file]', 'output file, or - for standard output', '-')
+      .addOption(new Option('-f, --force', 'overwrite the output file if it exists')),
+  ).action(async (path: string, file: string, options: ExportOptions) => {
+    const toStdout = file === '-'
+    const target = toStdout ? undefined : resolve(file)
+    if (target !== undefined && options.force !== true && (await exists(target))) {
+      throw new CliError('ERR_FILE_EXISTS', `${target} already exists.`, {
+        hint: 'pass --force to overwrite it, or choose another file',
+        details: { file: target },
+      })
+    }
+    const result = await withStore(path, async ({ store, path: location }) => {
+      const partial = target === undefined ? undefined : `${target}.partial-${process.pid}`
+      const stream = partial === undefined ? process.stdout : createWriteStream(partial)
+      const out = new LineWriter(stream)
+      // Sessions whose data is not JSON (an app with another codec) are counted, not exported.
+      let undecodable = 0
+      store.on('error', (error: Error & { code?: string }) => {
+        if (error.code === 'ERR_SESSION_DECODE') undecodable++
+      })
+      // A bar on the terminal that is also receiving the data would garble it.
+      const progress = createProgress('Exporting', {
+        ...options,
+        unit: 'sessions',
+        ...(toStdout && process.stdout.isTTY ? { progress: false } : {}),
+      })
+      let exported = 0
+      try {
+        if (progress.enabled) progress.start(await store.count())
+        for await (const record of store.entries()) {
+          await out.line(snapshotLine(record))
+          exported++
+          if (exported % 1000 === 0) progress.update(exported)
+        }
+        await out.flush()
+        progress.update(exported)
+        if (partial !== undefined) {
+          stream.end()
+          await finished(stream)
+          await rename(partial, target!)
+        }
+      } catch (error) {
+        if (partial !== undefined) {
+          stream.destroy()
+          await rm(partial, { force: true })
+        }
+        throw error
+      } finally {
+        progress.stop()
+      }
+      return { path: location, file: target ?? '-', exported, undecodable }
+    })
+    const summary = () =>
+      `Exported ${result.exported} session${result.exported === 1 ? '' : 's'} from ${result.path}` +
+      (target === undefined ? '.' : ` to ${target}.`)
+    if (target === undefined) {
+      // Standard output carries the data; the summary goes to stderr.
+      note(options.json === true ? JSON.stringify(result) : summary())
+    } else {
+      printResult(options.json === true, result, summary)
+    }
+    if (result.undecodable > 0) {
+      throw new CliError(
+        'ERR_EXPORT_INCOMPLETE',
+        `${result.undecodable} session${result.undecodable === 1 ? '' : 's'} could not be decoded as JSON and ` +
+          'are missing from the export.',
+        {
+          hint: 'the app stores sessions with another codec; back the directory up as files instead',
+        },
+      )
+    }
+  })
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * @module
+ * `levelsession repair <path>`: LevelDB's repair, only on explicit request and only after the
+ * directory was copied to `<path>.backup-<time>`. LevelDB's repair takes no lock, so the command
+ * first makes sure no process holds the database: the pid file of a running process, then
+ * LevelDB's own lock.
+ */
+import { cp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PID_FILE, SessionStoreLockedError } from '@levelsession/core'
+import { ClassicLevel } from 'classic-level'
+import type { Command } from 'commander'
+import { isRunning, requireDatabase, withStore } from '../database.js'
+import { type JsonOptions, withJson } from '../options.js'
+import { formatDuration, printResult } from '../output.js'
+import { readFile } from 'node:fs/promises'
+
+export function register(program: Command): void {
+  withJson(
+    program
+      .command('repair')
+      .description('repair a damaged database with LevelDB repair, after copying it aside')
+      .argument('<path>', 'database directory'),
+  ).action(async (path: string, options: JsonOptions) => {
+    const location = await requireDatabase(path)
+    const started = performance.now()
+    const holder = await pidOf(location)
+    if (holder !== undefined && holder !== process.pid && isRunning(holder)) {
+      throw new SessionStoreLockedError(location, holder)
+    }
+    const backup = `${location}.backup-${timestamp()}`
+    await cp(location, backup, {
+      recursive: true,
+      errorOnExist: true,
+      force: false,
+      filter: (source) => source !== join(location, PID_FILE),
+    })
+    try {
+      await assertUnlocked(location, holder)
+    } catch (error) {
+      // Nothing was changed; a copy of a database in use is no backup.
+      await rm(backup, { recursive: true, force: true })
+      throw error
+    }
+    await rm(join(location, PID_FILE), { force: true })
+    await ClassicLevel.repair(location)
+    const repairedMs = performance.now() - started
+    const stats = await withStore(location, ({ store }) => store.stats())
+    const result = {
+      path: location,
+      backup,
+      sessions: stats.sessions,
+      expired: stats.expired,
+      durationMs: repairedMs,
+    }
+    printResult(options.json === true, result, () => [
+      `Copied ${location} to ${backup}.`,
+      `Repaired ${location} in ${formatDuration(repairedMs)}: it opens, with ${result.sessions} live ` +
+        `session${result.sessions === 1 ? '' : 's'} and ${result.expired} expired.`,
+      `LevelDB's notes on what it recovered are in ${join(location, 'LOG')}. Delete the backup ` +
+        'once the app runs well on the repaired database.',
+    ])
+  })
+}
+
+/** The pid recorded in the database directory, if any. */
+async function pidOf(location: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt(await readFile(join(location, PID_FILE), 'utf8'), 10)
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Takes and releases LevelDB's lock, never creating anything; throws if another process has it. */
+async function assertUnlocked(location: string, pid: number | undefined): Promise<void> {
+  const db = new ClassicLevel(location, { createIfMissing: false })
+  try {
+    await db.open()
+  } catch (error) {
+    if (hasCode(error, 'LEVEL_LOCKED')) throw new SessionStoreLockedError(location, pid, error)
+    // A damaged database fails to open: that is what repair is for.
+    return
+  }
+  await db.close()
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    if ((e as { code?: unknown }).code === code) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** `2026-01-31T12-00-00-000Z`: sortable and valid in file names everywhere. */
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-')
+}

@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { formatBytes, formatDuration, LineWriter, OutputClosedError, table } from './output.js'
+
+describe('LineWriter', () => {
+  it('waits for drain when the stream is full, and keeps every line in order', async () => {
+    const chunks: string[] = []
+    let pending = 0
+    const slow = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, done) {
+        pending++
+        setTimeout(() => {
+          chunks.push(chunk.toString())
+          pending--
+          done()
+        }, 1)
+      },
+    })
+    const out = new LineWriter(slow, 32)
+    let maxPending = 0
+    for (let i = 0; i < 200; i++) {
+      await out.line(`line ${i}`)
+      maxPending = Math.max(maxPending, pending)
+    }
+    await out.flush()
+    await new Promise((resolve) => slow.end(resolve))
+    expect(chunks.join('')).toBe(Array.from({ length: 200 }, (_, i) => `line ${i}\n`).join(''))
+    // Never more than one chunk waiting: the writer awaited drain instead of piling up.
+    expect(maxPending).toBeLessThanOrEqual(1)
+  })
+
+  it('turns a closed pipe into OutputClosedError', async () => {
+    const closed = new Writable({
+      write(_chunk, _encoding, done) {
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+      },
+    })
+    const out = new LineWriter(closed, 1)
+    await out.line('a').catch(() => undefined)
+    await new Promise((resolve) => setImmediate(resolve))
+    await expect(out.line('b')).rejects.toBeInstanceOf(OutputClosedError)
+  })
+})
+
+describe('formatting', () => {
+  it('formats sizes, durations and tables', () => {
+    expect(formatBytes(512)).toBe('512 B')
+    expect(formatBytes(1536)).toBe('1.5 KiB')
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB')
+    expect(formatDuration(250)).toBe('250 ms')
+    expect(formatDuration(90_000)).toBe('1m 30s')
+    expect(formatDuration(3 * 86_400_000 + 7_200_000)).toBe('3d 2h')
+    expect(
+      table([
+        ['a', '1'],
+        ['long', '2'],
+      ]),
+    ).toEqual(['a     1', 'long  2'])
+  })
+})

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { cli, json, populate, tempDir } from './helpers.js'
+
+describe('levelsession export', () => {
+  let dir: string
+  let db: string
+  beforeAll(async () => {
+    dir = await tempDir()
+    db = join(dir, 'db')
+    await populate(db, { live: 25, expired: 5 })
+  })
+
+  it('writes one JSON object per live session to standard output', async () => {
+    const run = await cli(['export', db])
+    expect(run.code).toBe(0)
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => json(line))
+    expect(lines).toHaveLength(25)
+    expect(lines[0]).toEqual({
+      id: 'live-00000',
+      data: { i: 0, user: 'ann', note: 'n0' },
+      createdAt: expect.any(Number) as number,
+      expiresAt: expect.any(Number) as number,
+      userId: 'ann',
+    })
+    expect(Object.keys(lines[2]!)).toEqual(['id', 'data', 'createdAt', 'expiresAt'])
+    expect(run.stderr).toBe(`Exported 25 sessions from ${db}.\n`)
+  })
+
+  it('writes a file, refuses to overwrite it without --force, and leaves no partial file', async () => {
+    const file = join(dir, 'backup.jsonl')
+    const first = await cli(['export', db, file, '--json'])
+    expect(first.code).toBe(0)
+    expect(json(first.stdout)).toMatchObject({ path: db, file, exported: 25 })
+    const content = await readFile(file, 'utf8')
+    expect(content.split('\n')).toHaveLength(26)
+
+    await writeFile(file, 'keep me')
+    const refused = await cli(['export', db, file])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('already exists')
+    expect(await readFile(file, 'utf8')).toBe('keep me')
+
+    const forced = await cli(['export', db, file, '--force'])
+    expect(forced.code).toBe(0)
+    expect(await readFile(file, 'utf8')).toBe(content)
+    expect((await readdir(dir)).filter((name) => name.includes('.partial'))).toEqual([])
+  })
+
+  it('fails on a missing database without creating anything', async () => {
+    const file = join(dir, 'none.jsonl')
+    const run = await cli(['export', join(dir, 'nope'), file])
+    expect(run.code).toBe(1)
+    expect(existsSync(file)).toBe(false)
+    expect(existsSync(join(dir, 'nope'))).toBe(false)
+  })
+})

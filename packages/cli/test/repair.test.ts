@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { readdir, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli, holdDatabase, json, populate, tempDir } from './helpers.js'
+
+describe('levelsession repair', () => {
+  it('a damaged database points to repair; repair copies it aside, then repairs it', async () => {
+    const db = join(await tempDir(), 'db')
+    await populate(db, { live: 40 })
+    await rm(join(db, 'CURRENT'))
+    const before = (await readdir(db)).sort()
+
+    const damaged = await cli(['stats', db])
+    expect(damaged.code).toBe(1)
+    expect(damaged.stderr).toContain(`The session database at ${db} is damaged`)
+    expect(damaged.stderr).toContain(`levelsession repair ${db}`)
+    expect((await readdir(db)).sort()).toEqual(before)
+    const damagedJson = await cli(['stats', db, '--json'])
+    expect(json<{ error: { code: string } }>(damagedJson.stderr).error.code).toBe(
+      'ERR_STORE_CORRUPT',
+    )
+
+    const run = await cli(['repair', db, '--json'])
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    const result = json<{ path: string; backup: string; sessions: number }>(run.stdout)
+    expect(result).toMatchObject({ path: db, sessions: 40 })
+    expect(dirname(result.backup)).toBe(dirname(db))
+    expect(basename(result.backup)).toMatch(/^db\.backup-\d{4}-\d\d-\d\dT[\d-]+Z$/)
+    expect((await readdir(result.backup)).sort()).toEqual(before)
+    expect(json((await cli(['stats', db, '--json'])).stdout)).toMatchObject({ sessions: 40 })
+    expect(json((await cli(['show', db, 'live-00039', '--json'])).stdout)).toMatchObject({
+      data: { i: 39 },
+    })
+  })
+
+  it('refuses a database in use, leaving no backup behind', async () => {
+    const dir = await tempDir()
+    const db = join(dir, 'db')
+    await populate(db, { live: 2 })
+    const holder = await holdDatabase(db)
+    try {
+      const run = await cli(['repair', db])
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(`in use by another process (pid ${holder.pid})`)
+      expect(await readdir(dir)).toEqual(['db'])
+    } finally {
+      await holder.stop()
+    }
+  })
+
+  it('fails on a path that does not exist, without creating it', async () => {
+    const missing = join(await tempDir(), 'nope')
+    const run = await cli(['repair', missing])
+    expect(run.code).toBe(1)
+    expect(existsSync(missing)).toBe(false)
+  })
+})
