@@ -27,6 +27,9 @@ describe('resolveStore', () => {
 
   it('names the caller in its TypeErrors', async () => {
     expect(() => resolveStore(null as never, 'Test')).toThrow(/^Test: .*got null/)
+    expect(() => resolveStore({ maxAge: 5 } as never, 'Test')).toThrow(
+      /^Test: give options\.path .*options\.db, options\.backend or options\.store/,
+    )
     expect(() => resolveStore({ store: { get() {} } } as never, 'Test')).toThrow(/missing ready/)
     const existing = createSessionStore({ path: await path() })
     onTestFinished(() => existing.close())

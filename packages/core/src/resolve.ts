@@ -44,6 +44,15 @@ export function resolveStore<D>(source: StoreSource<D>, who: string): ResolvedSt
       }`,
     )
   }
+  const given = ['path', 'db', 'backend', 'store'].filter(
+    (key) => (source as Record<string, unknown>)[key] !== undefined,
+  )
+  if (given.length === 0) {
+    throw new TypeError(
+      `${who}: give options.path (a directory for the database), options.db, options.backend ` +
+        'or options.store (an existing store)',
+    )
+  }
   if (!('store' in source) || source.store === undefined) {
     return { store: createSessionStore<D>(source as SessionStoreOptions<D>), owned: true }
   }

@@ -1,0 +1,448 @@
+/**
+ * The middleware's behaviour, in-process through `app.request()`, on real classic-level
+ * databases in temp directories.
+ */
+import { Hono } from 'hono'
+import { serializeSigned } from 'hono/utils/cookie'
+import { describe, expect, it } from 'vitest'
+import { createSessionStore, generateSessionId, session } from '../src/index.js'
+import {
+  Client,
+  type Data,
+  failingStore,
+  idOf,
+  makeApp,
+  manualClock,
+  SECRET,
+  tempDir,
+} from './helpers.js'
+
+const DAY = 86_400_000
+
+describe('counter and cookie', () => {
+  it('counts visits under one id, in a signed HttpOnly SameSite=Lax cookie', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const first = await c.view('/')
+    expect(first).toMatchObject({ views: 1, isNew: true })
+    const cookie = c.setCookie!
+    expect(cookie).toMatch(/^sid=[\w-]{32}\.[A-Za-z0-9%]+; Path=\/; HttpOnly; SameSite=Lax$/)
+    expect(idOf(c.cookie)).toBe(first.id)
+    const second = await c.view('/')
+    expect(second).toMatchObject({ id: first.id, views: 2, isNew: false })
+    expect((await store.get(first.id))!.data).toEqual({ views: 2 })
+  })
+
+  it('writes nothing and sends no cookie for a visitor whose session stays untouched', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    await c.request('/peek')
+    expect(c.setCookie).toBeNull()
+    const read = await c.view('/read')
+    expect(read).toMatchObject({ isNew: true, views: null })
+    expect(c.setCookie).toBeNull()
+    expect(await store.count()).toBe(0)
+  })
+
+  it('writes nothing for a loaded session that did not change', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({ now: clock.now })
+    const c = client()
+    const { id } = await c.view('/')
+    const before = await store.get(id)
+    clock.advance(60_000)
+    await c.view('/read')
+    expect(c.setCookie).toBeNull()
+    expect((await store.get(id))!.expiresAt).toBe(before!.expiresAt)
+  })
+
+  it('notices objects changed in place', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const { id } = await c.view('/push')
+    await c.view('/push')
+    await c.view('/push')
+    expect((await store.get(id))!.data).toEqual({ list: [1, 2, 3] })
+  })
+
+  it('marks the cookie Secure on HTTPS, and behind a trusted proxy only', async () => {
+    const plain = await makeApp()
+    const cookieOf = async (res: Response | Promise<Response>) =>
+      (await res).headers.get('set-cookie')
+    expect(await cookieOf(plain.app.request('https://example.com/'))).toMatch(/; Secure/)
+    const forwarded = { headers: { 'x-forwarded-proto': 'https' } }
+    expect(await cookieOf(plain.app.request('http://example.com/', forwarded))).not.toMatch(
+      /Secure/,
+    )
+    const proxied = await makeApp({ trustProxy: true })
+    expect(await cookieOf(proxied.app.request('http://example.com/', forwarded))).toMatch(
+      /; Secure/,
+    )
+  })
+
+  it('takes the cookie name, path, domain, sameSite and secure from options', async () => {
+    const { client } = await makeApp({
+      cookie: {
+        name: 'app.sid',
+        path: '/',
+        domain: 'example.com',
+        sameSite: 'strict',
+        secure: true,
+      },
+    })
+    const c = client()
+    await c.view('/')
+    expect(c.setCookie).toMatch(
+      /^app\.sid=[^;]+; Domain=example\.com; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    )
+    expect((await c.view('/')).views).toBe(2)
+  })
+
+  it('converts cookie.maxAge from ms to seconds, and stores the session for that long', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({ now: clock.now, cookie: { maxAge: 90_500 } })
+    const c = client()
+    const { id } = await c.view('/')
+    expect(c.setCookie).toMatch(/; Max-Age=91;/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 90_500)
+  })
+
+  it('caps the cookie at 400 days but keeps the longer TTL in the store', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({ now: clock.now, cookie: { maxAge: 500 * DAY } })
+    const c = client()
+    const { id } = await c.view('/')
+    expect(c.setCookie).toMatch(/; Max-Age=34560000;/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 500 * DAY)
+  })
+
+  it("stores a browser-session cookie's session for the store's maxAge", async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({ now: clock.now, maxAge: 3_600_000 })
+    const c = client()
+    const { id } = await c.view('/')
+    expect(c.setCookie).not.toMatch(/Max-Age|Expires/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 3_600_000)
+  })
+})
+
+describe('signed cookie', () => {
+  const flip = (text: string, at: number) =>
+    text.slice(0, at) + (text[at] === 'a' ? 'b' : 'a') + text.slice(at + 1)
+
+  async function signed(id: string, secret: string): Promise<string> {
+    return (await serializeSigned('sid', id, secret)).split(';')[0]!
+  }
+
+  it('starts a new session under a new id when the cookie was tampered with', async () => {
+    const { client, store } = await makeApp()
+    const victim = client()
+    const { id } = await victim.view('/')
+    const [, value] = victim.cookie!.split('=')
+    const decoded = decodeURIComponent(value!)
+    const other = generateSessionId()
+    const attacker = client()
+    for (const forged of [
+      `sid=${encodeURIComponent(other + decoded.slice(id.length))}`, // another id, old signature
+      `sid=${encodeURIComponent(flip(decoded, id.length + 10))}`, // signature changed
+      `sid=${id}`, // unsigned
+      await signed(id, 'not the secret'),
+    ]) {
+      const view = await attacker.view('/', { headers: { cookie: forged } })
+      expect(view).toMatchObject({ isNew: true, views: 1 })
+      expect(view.id).not.toBe(id)
+      expect(view.id).not.toBe(other)
+    }
+    expect((await store.get(id))!.data).toEqual({ views: 1 })
+  })
+
+  it('never adopts a validly signed id that the store does not know', async () => {
+    const { client, store } = await makeApp()
+    const planted = generateSessionId()
+    const c = client()
+    const view = await c.view('/', { headers: { cookie: await signed(planted, SECRET) } })
+    expect(view.isNew).toBe(true)
+    expect(view.id).not.toBe(planted)
+    expect(await store.get(planted)).toBeUndefined()
+  })
+
+  it('ignores ids that are not well formed, even when signed', async () => {
+    const { client } = await makeApp()
+    const view = await client().view('/', {
+      headers: { cookie: await signed('x'.repeat(300), SECRET) },
+    })
+    expect(view).toMatchObject({ isNew: true, views: 1 })
+  })
+
+  it('rotates secrets: signs with the first, accepts any', async () => {
+    const dir = await tempDir()
+    const old = await makeApp({ path: dir, secret: 'old secret', cleanupInterval: 0 })
+    const c = old.client()
+    const { id } = await c.view('/')
+    await old.middleware.close()
+
+    const rotated = await makeApp({
+      path: dir,
+      secret: ['new secret', 'old secret'],
+      cleanupInterval: 0,
+    })
+    const r = new Client((path, init) => rotated.app.request(path, init))
+    r.cookie = c.cookie
+    expect(await r.view('/')).toMatchObject({ id, views: 2 })
+    expect(r.cookie).not.toBe(c.cookie)
+    expect(r.cookie).toBe(await signed(id, 'new secret'))
+    await rotated.middleware.close()
+
+    const retired = await makeApp({ path: dir, secret: 'new secret', cleanupInterval: 0 })
+    const n = new Client((path, init) => retired.app.request(path, init))
+    n.cookie = c.cookie // still signed with the retired secret only
+    expect(await n.view('/')).toMatchObject({ isNew: true, views: 1 })
+    n.cookie = r.cookie
+    expect(await n.view('/')).toMatchObject({ id, views: 3 })
+  })
+})
+
+describe('rolling and renew', () => {
+  it('rolling: every response moves the expiry and resends the cookie', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({
+      now: clock.now,
+      rolling: true,
+      cookie: { maxAge: 10_000 },
+    })
+    const c = client()
+    const { id } = await c.view('/')
+    clock.advance(4000)
+    await c.view('/read')
+    expect(c.setCookie).toMatch(/Max-Age=10;/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 10_000)
+    clock.advance(9000) // past the first expiry: alive only because of the roll
+    expect(await c.view('/read')).toMatchObject({ id, views: 1 })
+  })
+
+  it('rolling never brings back a session deleted meanwhile, and clears its cookie', async () => {
+    const { client, store } = await makeApp({ rolling: true })
+    const c = client()
+    const { id } = await c.view('/')
+    const app = new Hono()
+    // The session is loaded, then deleted by another request while this one runs.
+    const middleware = session({ store, secret: SECRET, rolling: true })
+    app.use(middleware)
+    app.get('/slow', async (ctx) => {
+      await store.destroy(id)
+      return ctx.text(ctx.get('session').id)
+    })
+    const res = await app.request('/slow', { headers: { cookie: c.cookie! } })
+    expect(await res.text()).toBe(id)
+    expect(res.headers.get('set-cookie')).toMatch(/^sid=; Max-Age=0; Path=\//)
+    expect(await store.get(id)).toBeUndefined()
+  })
+
+  it('renew: writes only once less than half of the lifetime is left', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({
+      now: clock.now,
+      renew: true,
+      cookie: { maxAge: 10_000 },
+    })
+    const c = client()
+    const { id } = await c.view('/')
+    const created = (await store.get(id))!.expiresAt
+    clock.advance(4000) // 6 s left of 10
+    await c.view('/read')
+    expect(c.setCookie).toBeNull()
+    expect((await store.get(id))!.expiresAt).toBe(created)
+    clock.advance(2000) // 4 s left
+    await c.view('/read')
+    expect(c.setCookie).toMatch(/Max-Age=10;/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 10_000)
+  })
+
+  it('touch() keeps an unchanged session alive without rolling', async () => {
+    const clock = manualClock()
+    const { client, store } = await makeApp({ now: clock.now, cookie: { maxAge: 10_000 } })
+    const c = client()
+    const { id } = await c.view('/')
+    clock.advance(5000)
+    await c.view('/touch')
+    expect(c.setCookie).toMatch(/Max-Age=10;/)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() + 10_000)
+  })
+})
+
+describe('regenerate, destroy, clear, flash, expiry', () => {
+  it('regenerate: a new id, the data kept, the old record gone, the old cookie worthless', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const before = await c.view('/')
+    const oldCookie = c.cookie!
+    const after = await c.post('/login?user=ann')
+    expect(after.id).not.toBe(before.id)
+    expect(idOf(c.cookie)).toBe(after.id)
+    expect(await store.get(before.id)).toBeUndefined()
+    expect((await store.get(after.id))!.data).toEqual({ views: 1, user: 'ann' })
+    const replay = await client().view('/read', { headers: { cookie: oldCookie } })
+    expect(replay).toMatchObject({ isNew: true, views: null, user: null })
+    expect(await c.view('/')).toMatchObject({ id: after.id, views: 2, user: 'ann' })
+  })
+
+  it('regenerate saves even a new, empty session', async () => {
+    const { app, store } = await makeApp()
+    app.post('/fresh', async (ctx) => {
+      await ctx.get('session').regenerate()
+      return ctx.text(ctx.get('session').id)
+    })
+    const res = await app.request('/fresh', { method: 'POST' })
+    const id = await res.text()
+    expect(res.headers.get('set-cookie')).toMatch(/^sid=/)
+    expect((await store.get(id))!.data).toEqual({})
+  })
+
+  it('destroy: the record gone, the cookie cleared, the next request anonymous', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const { id } = await c.view('/')
+    const oldCookie = c.cookie!
+    const out = await c.post('/logout')
+    expect(out).toMatchObject({ isNew: true, views: null })
+    expect(out.id).not.toBe(id)
+    expect(c.setCookie).toMatch(/^sid=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/)
+    expect(c.cookie).toBeUndefined()
+    expect(await store.get(id)).toBeUndefined()
+    expect(await store.count()).toBe(0)
+    expect(await client().view('/read', { headers: { cookie: oldCookie } })).toMatchObject({
+      isNew: true,
+      views: null,
+    })
+    // destroy is idempotent: a new session destroyed writes nothing and fails nothing.
+    await c.post('/logout')
+    expect(await store.count()).toBe(0)
+  })
+
+  it('a session written to after destroy is saved under a new id', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const { id } = await c.view('/')
+    const out = await c.post('/logout-then-write')
+    expect(out.id).not.toBe(id)
+    expect(idOf(c.cookie)).toBe(out.id)
+    expect(await store.get(id)).toBeUndefined()
+    expect((await store.get(out.id))!.data).toEqual({ views: 100 })
+  })
+
+  it('clear empties the data and keeps the session', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    const { id } = await c.view('/')
+    expect(await c.view('/clear')).toMatchObject({ id, views: null })
+    expect((await store.get(id))!.data).toEqual({})
+  })
+
+  it('flash: a value read once', async () => {
+    const { client } = await makeApp()
+    const c = client()
+    await c.post('/flash?message=saved')
+    expect(await c.view('/flash')).toMatchObject({ flash: 'saved' })
+    expect(await c.view('/flash')).toMatchObject({ flash: null })
+  })
+
+  it('an expired session is no session: a new id, the data gone', async () => {
+    const clock = manualClock()
+    const { client } = await makeApp({ now: clock.now, cookie: { maxAge: 10_000 } })
+    const c = client()
+    const first = await c.view('/')
+    await c.view('/')
+    clock.advance(10_000)
+    const after = await c.view('/')
+    expect(after).toMatchObject({ isNew: true, views: 1 })
+    expect(after.id).not.toBe(first.id)
+  })
+
+  it('a failing handler still has its session saved (as koa-session does)', async () => {
+    const { client, errors, store } = await makeApp()
+    const c = client()
+    const res = await c.request('/throw')
+    expect(res.status).toBe(500)
+    expect(errors.map((e) => e.message)).toEqual(['handler failed'])
+    expect((await store.get(idOf(c.cookie)!))!.data).toEqual({ views: -1 })
+  })
+})
+
+describe('store failures', () => {
+  it('a failed write is a 500 through onError, and the next request works', async () => {
+    const dir = await tempDir()
+    const real = createSessionStore<Data>({ path: dir, cleanupInterval: 0 })
+    const { store, plan } = failingStore(real)
+    const { client, errors } = await makeApp({ store })
+    const c = client()
+    await c.view('/')
+    plan.failing = 1
+    const res = await c.request('/')
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({ error: 'ERR_STORE_IO' })
+    expect(res.headers.get('set-cookie')).toBeNull()
+    expect(errors).toHaveLength(1)
+    expect(await c.view('/')).toMatchObject({ views: 2 })
+    await real.close()
+  })
+
+  it('a failed read is a 500 through onError, and the next request works', async () => {
+    const dir = await tempDir()
+    const real = createSessionStore<Data>({ path: dir, cleanupInterval: 0 })
+    const { store, plan } = failingStore(real)
+    const { client, errors } = await makeApp({ store })
+    const c = client()
+    await c.view('/')
+    Object.assign(plan, { method: 'get', failing: 1 })
+    expect((await c.request('/read')).status).toBe(500)
+    expect(errors).toHaveLength(1)
+    expect(await c.view('/')).toMatchObject({ views: 2 })
+    await real.close()
+  })
+
+  it('a failed destroy inside a handler reaches onError too', async () => {
+    const dir = await tempDir()
+    const real = createSessionStore<Data>({ path: dir, cleanupInterval: 0 })
+    const { store, plan } = failingStore(real)
+    const { client, errors } = await makeApp({ store })
+    const c = client()
+    const { id } = await c.view('/')
+    Object.assign(plan, { method: 'destroy', failing: 1 })
+    expect((await c.request('/logout', { method: 'POST' })).status).toBe(500)
+    expect(errors).toHaveLength(1)
+    expect(await store.get(id)).toBeDefined()
+    await c.post('/logout')
+    expect(await store.get(id)).toBeUndefined()
+    await real.close()
+  })
+
+  it('a closed store fails requests that need it, with ERR_STORE_CLOSED', async () => {
+    const { client, middleware } = await makeApp()
+    const c = client()
+    await c.view('/')
+    await middleware.close()
+    const res = await c.request('/read')
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({ error: 'ERR_STORE_CLOSED' })
+    // A visitor without a cookie who writes nothing never touches the store.
+    expect((await client().request('/peek')).status).toBe(200)
+  })
+})
+
+describe('user index', () => {
+  it('destroyUser signs a user out of every browser', async () => {
+    const { client, store } = await makeApp()
+    const laptop = client()
+    const phone = client()
+    const other = client()
+    await laptop.post('/login?user=ann')
+    await phone.post('/login?user=ann')
+    await other.post('/login?user=bob')
+    expect(await store.listUser('ann')).toHaveLength(2)
+    const out = await laptop.post('/logout-everywhere')
+    expect(out).toMatchObject({ removed: 2, user: null })
+    expect(await phone.view('/read')).toMatchObject({ isNew: true, user: null })
+    expect(await other.view('/read')).toMatchObject({ isNew: false, user: 'bob' })
+    expect(await store.listUser('ann')).toEqual([])
+  })
+})
