@@ -2,16 +2,15 @@
  * Test fixtures: temporary database directories, a test app with the routes the HTTP tests
  * drive, and a real listening server.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
 import express4 from 'express4'
 import session from 'express-session'
 import type { NextFunction, Request, Response } from 'express'
 import { onTestFinished } from 'vitest'
+import { TestClock, tempDir } from '@levelsession/core/testing'
 import { LevelSessionStore, type LevelSessionStoreOptions } from '../src/index.js'
 
 export const SECRET = 'test secret'
@@ -23,22 +22,11 @@ export const EXPRESS_VERSIONS = [
 
 export type ExpressFactory = (typeof EXPRESS_VERSIONS)[number]['express']
 
-/** A fresh directory under the OS temp dir, removed when the test finishes. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'levelsession-express-'))
-  onTestFinished(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
 /** A clock the tests move by hand: pass `now` to the core store. */
-export function manualClock(start = Date.now()) {
-  let time = start
-  return {
-    now: (): number => time,
-    advance(ms: number): void {
-      time += ms
-    },
-  }
+export function manualClock(start = Date.now()): TestClock {
+  const clock = new TestClock()
+  clock.value = start
+  return clock
 }
 
 /** A store on a temp directory, closed when the test finishes. */
@@ -165,3 +153,5 @@ export async function listen(server: Server): Promise<{ url: string }> {
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}` }
 }
+
+export { tempDir }

@@ -2,12 +2,11 @@
  * Test fixtures: temporary database directories, a manual clock, a cookie-keeping client, a test
  * app with the routes the HTTP tests drive, and a store wrapper that fails on demand.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { onTestFinished } from 'vitest'
-import { session, type SessionEnv, type SessionOptions, type SessionStore } from '../src/index.js'
+import { failingStore, TestClock, tempDir } from '@levelsession/core/testing'
+import { session, type SessionEnv, type SessionOptions } from '../src/index.js'
 
 export const SECRET = 'test secret'
 
@@ -17,22 +16,11 @@ export interface Data {
   list?: number[]
 }
 
-/** A fresh directory under the OS temp dir, removed when the test finishes. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'levelsession-hono-'))
-  onTestFinished(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
 /** A clock the tests move by hand: pass `now` to the core store. */
-export function manualClock(start = Date.UTC(2030, 0, 1)) {
-  let time = start
-  return {
-    now: (): number => time,
-    advance(ms: number): void {
-      time += ms
-    },
-  }
+export function manualClock(start = Date.UTC(2030, 0, 1)): TestClock {
+  const clock = new TestClock()
+  clock.value = start
+  return clock
 }
 
 /** What the test app's routes answer. */
@@ -180,26 +168,4 @@ export async function makeApp(options: TestOptions = {}) {
   return { app, middleware, store: middleware.store, errors, client }
 }
 
-/**
- * A real store whose named methods fail while `failing` holds a count above zero (each failure
- * uses one), the way a full disk or a broken database would.
- */
-export function failingStore<D>(store: SessionStore<D>) {
-  const plan = { failing: 0, method: 'set' as string }
-  const proxy = new Proxy(store, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target) as unknown
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        if (key === plan.method && plan.failing > 0) {
-          plan.failing -= 1
-          return Promise.reject(
-            Object.assign(new Error(`injected ${String(key)} failure`), { code: 'ERR_STORE_IO' }),
-          )
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-  return { store: proxy, plan }
-}
+export { failingStore, tempDir }

@@ -2,16 +2,15 @@
  * Test fixtures: temporary database directories, a hand-moved clock for the core store, and a
  * real Koa app (Koa 3 or Koa 2) with koa-session on a `LevelSessionStore`, listening on loopback.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Koa from 'koa'
 import Koa2 from 'koa2'
 import session, { type CreateSessionOptions } from 'koa-session'
 import type { Response } from 'supertest'
 import { onTestFinished } from 'vitest'
+import { TestClock, tempDir } from '@levelsession/core/testing'
 import { LevelSessionStore, type LevelSessionStoreOptions } from '../src/index.js'
 
 export const KEYS = ['test key']
@@ -23,22 +22,11 @@ export const KOA_VERSIONS = [
 
 export type KoaClass = (typeof KOA_VERSIONS)[number]['Koa']
 
-/** A fresh directory under the OS temp dir, removed when the test finishes. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'levelsession-koa-'))
-  onTestFinished(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** A clock the tests move by hand: the core store's `now`. */
-export function manualClock(start = Date.now()) {
-  let time = start
-  return {
-    now: (): number => time,
-    advance(ms: number): void {
-      time += ms
-    },
-  }
+/** A clock the tests move by hand: pass `now` to the core store. */
+export function manualClock(start = Date.now()): TestClock {
+  const clock = new TestClock()
+  clock.value = start
+  return clock
 }
 
 /** A store on a temp directory with a `user` index, closed when the test finishes. */
@@ -144,3 +132,5 @@ export function cookieValue(res: Response, name = 'koa.sess'): string | undefine
     ?.split(';')[0]
     ?.slice(name.length + 1)
 }
+
+export { tempDir }

@@ -15,6 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { SessionStore } from '../store.js'
 import type { SessionData, SessionStoreOptions } from '../types.js'
 
+export * from './fixtures.js'
+export * from './app-processes.js'
+
 /** Options the suite passes to the factory; the factory adds its storage (path, db or backend). */
 export type ConformanceOptions = Omit<SessionStoreOptions<SessionData>, 'path' | 'db' | 'backend'>
 
