@@ -45,12 +45,18 @@ Examples:
   levelsession import ./data/sessions backup.jsonl
   levelsession revoke ./data/sessions --user ann --except <session-id>
 
+Moving to Redis (@levelsession/redis) and back:
+  levelsession export ./data/sessions | levelsession import --redis redis://127.0.0.1:6379 -
+  levelsession export --redis redis://127.0.0.1:6379 --prefix sess: backup.jsonl
+
 LevelDB lets one process open a database at a time: run these while the app is stopped.`
 
 /** Builds the program. Usage errors throw a `CommanderError` instead of exiting. */
 export function createProgram(): Command {
   const program = new Command('levelsession')
-    .description('Set up and operate levelsession session databases (LevelDB directories).')
+    .description(
+      'Set up and operate levelsession session databases (LevelDB directories); export and import also reach Redis.',
+    )
     .version(VERSION, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')

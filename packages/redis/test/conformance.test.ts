@@ -10,7 +10,7 @@ import {
   SKIP_MESSAGE,
   startCluster,
   startStandalone,
-} from './servers.js'
+} from '@levelsession/redis/testing'
 
 let stores = 0
 const prefix = () => `conf${++stores}:`

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from 'redis'
 import { createSessionStore, type SessionData, type SessionStore } from '@levelsession/core'
 import { redisBackend } from '@levelsession/redis'
-import { hasRedisServer, type RedisServer, startStandalone } from './servers.js'
+import { hasRedisServer, type RedisServer, startStandalone } from '@levelsession/redis/testing'
 
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 400; i++) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from 'redis'
 import { createSessionStore } from '@levelsession/core'
 import { redisBackend } from '@levelsession/redis'
-import { hasRedisServer, type RedisServer, startStandalone } from './servers.js'
+import { hasRedisServer, type RedisServer, startStandalone } from '@levelsession/redis/testing'
 
 const run = promisify(execFile)
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))

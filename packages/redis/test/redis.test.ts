@@ -9,7 +9,7 @@ import {
   SKIP_MESSAGE,
   startCluster,
   startStandalone,
-} from './servers.js'
+} from '@levelsession/redis/testing'
 
 let prefixes = 0
 const prefix = () => `t${++prefixes}:`

@@ -1,45 +1,50 @@
 /**
  * @module
- * `levelsession export <path> [file|-]`: a streaming JSON Lines backup of the live sessions
- * (see `snapshot.ts`). Writes wait for the output to drain, so memory stays flat whatever the
- * size. A file is written under a temporary name and renamed when complete, so a failed export
- * never leaves a partial file that looks like a backup.
+ * `levelsession export <path> [file|-]` (or `export --redis <url> [file|-]`): a streaming JSON
+ * Lines backup of the live sessions (see `snapshot.ts`) of a LevelDB directory or of a Redis
+ * store. Writes wait for the output to drain, so memory stays flat whatever the size. A file is
+ * written under a temporary name and renamed when complete, so a failed export never leaves a
+ * partial file that looks like a backup.
  */
 import { createWriteStream } from 'node:fs'
 import { access, rename, rm } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
-import { withStore } from '../database.js'
 import { CliError } from '../errors.js'
 import { type ProgressFlags, withProgress } from '../options.js'
 import { LineWriter, note, printResult } from '../output.js'
 import { createProgress } from '../progress.js'
+import { type RedisFlags, targetOf, whereOf, withRedis, withTargetStore } from '../redis.js'
 import { snapshotLine } from '../snapshot.js'
 
-interface ExportOptions extends ProgressFlags {
+interface ExportOptions extends ProgressFlags, RedisFlags {
   force?: boolean
 }
 
 export function register(program: Command): void {
-  withProgress(
-    program
-      .command('export')
-      .description('write the live sessions as JSON Lines (a backup; restore with import)')
-      .argument('<path>', 'database directory')
-      .argument('[file]', 'output file, or - for standard output', '-')
-      .addOption(new Option('-f, --force', 'overwrite the output file if it exists')),
-  ).action(async (path: string, file: string, options: ExportOptions) => {
+  withRedis(
+    withProgress(
+      program
+        .command('export')
+        .description('write the live sessions as JSON Lines (a backup; restore with import)')
+        .argument('[path]', 'database directory (none with --redis)')
+        .argument('[file]', 'output file, or - for standard output (the default)')
+        .addOption(new Option('-f, --force', 'overwrite the output file if it exists')),
+    ),
+  ).action(async (first?: string, second?: string, options: ExportOptions = {}) => {
+    const { target, file = '-' } = targetOf('export', [first, second], options)
     const toStdout = file === '-'
-    const target = toStdout ? undefined : resolve(file)
-    if (target !== undefined && options.force !== true && (await exists(target))) {
-      throw new CliError('ERR_FILE_EXISTS', `${target} already exists.`, {
+    const output = toStdout ? undefined : resolve(file)
+    if (output !== undefined && options.force !== true && (await exists(output))) {
+      throw new CliError('ERR_FILE_EXISTS', `${output} already exists.`, {
         hint: 'pass --force to overwrite it, or choose another file',
-        details: { file: target },
+        details: { file: output },
       })
     }
-    const result = await withStore(path, async ({ store, path: location }) => {
-      const partial = target === undefined ? undefined : `${target}.partial-${process.pid}`
+    const result = await withTargetStore(target, async (opened) => {
+      const { store } = opened
+      const partial = output === undefined ? undefined : `${output}.partial-${process.pid}`
       const stream = partial === undefined ? process.stdout : createWriteStream(partial)
       const out = new LineWriter(stream)
       // Sessions whose data is not JSON (an app with another codec) are counted, not exported.
@@ -66,7 +71,7 @@ export function register(program: Command): void {
         if (partial !== undefined) {
           stream.end()
           await finished(stream)
-          await rename(partial, target!)
+          await rename(partial, output!)
         }
       } catch (error) {
         if (partial !== undefined) {
@@ -77,16 +82,23 @@ export function register(program: Command): void {
       } finally {
         progress.stop()
       }
-      return { path: location, file: target ?? '-', exported, undecodable }
+      return {
+        ...whereOf(target, opened),
+        file: output ?? '-',
+        exported,
+        undecodable,
+        from: opened.path,
+      }
     })
+    const { from, ...report } = result
     const summary = () =>
-      `Exported ${result.exported} session${result.exported === 1 ? '' : 's'} from ${result.path}` +
-      (target === undefined ? '.' : ` to ${target}.`)
-    if (target === undefined) {
+      `Exported ${result.exported} session${result.exported === 1 ? '' : 's'} from ${from}` +
+      (output === undefined ? '.' : ` to ${output}.`)
+    if (output === undefined) {
       // Standard output carries the data; the summary goes to stderr.
-      note(options.json === true ? JSON.stringify(result) : summary())
+      note(options.json === true ? JSON.stringify(report) : summary())
     } else {
-      printResult(options.json === true, result, summary)
+      printResult(options.json === true, report, summary)
     }
     if (result.undecodable > 0) {
       throw new CliError(

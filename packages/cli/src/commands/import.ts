@@ -1,6 +1,7 @@
 /**
  * @module
- * `levelsession import <path> <file|->`: restores a JSON Lines export. Reads line by line
+ * `levelsession import <path> <file|->` (or `import --redis <url> <file|->`): restores a JSON
+ * Lines export into a LevelDB directory or a Redis store. Reads line by line
  * (node:readline over a stream, never the whole file), checks each line whole and writes it with
  * core's `restore()` (one atomic write), so a malformed line is rejected, never half-applied.
  * Expired sessions are skipped. Creates the database when the directory is absent or empty.
@@ -13,11 +14,11 @@ import { createInterface } from 'node:readline'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { isSessionError } from '@levelsession/core'
 import type { Command } from 'commander'
-import { withStore } from '../database.js'
-import { CliError } from '../errors.js'
+import { CliError, usageError } from '../errors.js'
 import { type ProgressFlags, withProgress } from '../options.js'
 import { formatDuration, printResult } from '../output.js'
 import { createProgress } from '../progress.js'
+import { type RedisFlags, targetOf, whereOf, withRedis, withTargetStore } from '../redis.js'
 import { parseSnapshotLine } from '../snapshot.js'
 
 /** Restores in flight at once: enough for core to group them into batches. */
@@ -33,18 +34,30 @@ export interface RejectedLine {
 }
 
 export function register(program: Command): void {
-  withProgress(
-    program
-      .command('import')
-      .description('restore sessions from a JSON Lines export (skips expired ones)')
-      .argument('<path>', 'database directory (created when absent or empty)')
-      .argument('<file>', 'input file, or - for standard input'),
-  ).action(async (path: string, file: string, options: ProgressFlags) => {
+  withRedis(
+    withProgress(
+      program
+        .command('import')
+        .description('restore sessions from a JSON Lines export (skips expired ones)')
+        .argument('[path]', 'database directory, created when absent or empty (none with --redis)')
+        .argument('[file]', 'input file, or - for standard input'),
+    ),
+  ).action(async (first?: string, second?: string, options: ProgressFlags & RedisFlags = {}) => {
+    const { target, file } = targetOf('import', [first, second], options)
+    if (file === undefined) {
+      throw usageError(
+        'import needs an input file (or - for standard input).',
+        target.kind === 'redis'
+          ? 'levelsession import --redis <url> <file|->'
+          : 'levelsession import <path> <file|->',
+      )
+    }
     const input = await openInput(file)
     const started = performance.now()
-    const result = await withStore(
-      path,
-      async ({ store, path: location, created }) => {
+    const result = await withTargetStore(
+      target,
+      async (opened) => {
+        const { store, path: location, created } = opened
         const progress = createProgress('Importing', {
           ...options,
           format:
@@ -116,7 +129,7 @@ export function register(program: Command): void {
         if (failure !== undefined) throw asError(failure)
         rejects.sort((a, b) => a.line - b.line)
         return {
-          path: location,
+          ...whereOf(target, opened),
           file: input.name,
           created,
           lines: lineNo,
@@ -125,13 +138,16 @@ export function register(program: Command): void {
           rejected,
           rejects,
           durationMs: performance.now() - started,
+          into: location,
         }
       },
       { create: true },
     )
-    printResult(options.json === true, result, () => [
-      `${result.created ? 'Created the database and imported' : 'Imported'} ${result.imported} ` +
-        `session${result.imported === 1 ? '' : 's'} into ${result.path} from ${result.file} ` +
+    const { into, ...report } = result
+    const creation = target.kind === 'level' ? 'Created the database and imported' : 'Imported'
+    printResult(options.json === true, report, () => [
+      `${result.created ? creation : 'Imported'} ${result.imported} ` +
+        `session${result.imported === 1 ? '' : 's'} into ${into} from ${result.file} ` +
         `in ${formatDuration(result.durationMs)}; skipped ${result.skipped} expired; ` +
         `rejected ${result.rejected} line${result.rejected === 1 ? '' : 's'}.`,
       ...result.rejects.map((r) => `  line ${r.line}: ${r.reason}`),

@@ -1,6 +1,8 @@
 /**
- * Throwaway redis-server processes for the tests: a standalone server, or a cluster of three
- * masters, on free loopback ports in temp directories, stopped and removed by `stop()`.
+ * @module
+ * Throwaway redis-server processes for tests (`@levelsession/redis/testing`): a standalone
+ * server, or a cluster of three masters, on free loopback ports in temp directories, stopped and
+ * removed by `stop()`. Needs `redis-server` and `redis-cli` on PATH.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -44,7 +46,7 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** A free port whose cluster-bus port (port + 10000) is free too. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 30_000)
     if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port
@@ -102,8 +104,9 @@ async function launch(extra: string[]): Promise<{
   return { port, dir, child: () => child!, start, kill }
 }
 
-export async function startStandalone(): Promise<RedisServer> {
-  const server = await launch([])
+/** A standalone server; `config` adds lines to its redis.conf (e.g. `appendonly yes`). */
+export async function startStandalone(config: string[] = []): Promise<RedisServer> {
+  const server = await launch(config)
   return {
     port: server.port,
     url: `redis://127.0.0.1:${server.port}`,

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { redactUrl, targetOf } from './redis.js'
+
+const defaults = { prefix: 'sess:' }
+
+describe('targetOf', () => {
+  it('reads <path> [file] without --redis', () => {
+    expect(targetOf('export', ['./db', 'out.jsonl'], defaults)).toEqual({
+      target: { kind: 'level', path: './db' },
+      file: 'out.jsonl',
+    })
+  })
+
+  it('reads [file] alone with --redis', () => {
+    expect(
+      targetOf('export', ['out.jsonl', undefined], {
+        ...defaults,
+        redis: 'redis://h:6379',
+        cluster: true,
+      }),
+    ).toEqual({
+      target: {
+        kind: 'redis',
+        url: 'redis://h:6379',
+        prefix: 'sess:',
+        cluster: true,
+        buckets: undefined,
+      },
+      file: 'out.jsonl',
+    })
+  })
+
+  it.each([
+    [['a', 'b'], { ...defaults, redis: 'redis://h' }, 'one file argument'],
+    [[undefined, undefined], defaults, 'needs a database directory'],
+    [['a', undefined], { ...defaults, redis: 'h:6379' }, 'redis:// or rediss://'],
+    [['a', undefined], { prefix: 'p:' }, 'apply to --redis only'],
+    [['a', undefined], { ...defaults, buckets: 4 }, 'apply to --redis only'],
+    [[undefined, undefined], { redis: 'redis://h', prefix: '' }, 'must be non-empty'],
+  ] as const)('refuses %j with %j as wrong usage', (positionals, flags, message) => {
+    expect(() => targetOf('export', [...positionals], flags)).toThrow(
+      expect.objectContaining({ code: 'ERR_USAGE', exitCode: 2 }) as Error,
+    )
+    expect(() => targetOf('export', [...positionals], flags)).toThrow(message)
+  })
+})
+
+describe('redactUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactUrl('redis://user:pa%40ss@10.0.0.1:6380/2')).toBe(
+      'redis://user:***@10.0.0.1:6380/2',
+    )
+    expect(redactUrl('rediss://10.0.0.1:6380')).toBe('rediss://10.0.0.1:6380')
+  })
+})

@@ -1,0 +1,258 @@
+/**
+ * @module
+ * `--redis <url>` for `export` and `import`: the sessions of a Redis (or Redis Cluster) store of
+ * `@levelsession/redis` instead of a LevelDB directory, so sessions can move between the two
+ * engines through the backup format. The client is the CLI's own: it never retries a lost
+ * connection (a command fails instead of waiting), and it is closed when the command ends.
+ */
+import { createSessionStore, type SessionStore } from '@levelsession/core'
+import { DEFAULT_BUCKETS, DEFAULT_PREFIX, KeyLayout, redisBackend } from '@levelsession/redis'
+import { Option, type Command } from 'commander'
+import { createClient, createCluster } from 'redis'
+import { type AnyData, type OpenedStore, withStore } from './database.js'
+import { CliError, usageError } from './errors.js'
+import { positiveInteger } from './options.js'
+
+/** Ms to wait for the connection to Redis. */
+const CONNECT_TIMEOUT = 5_000
+
+/** The options `withRedis` adds. */
+export interface RedisFlags {
+  redis?: string
+  prefix?: string
+  cluster?: boolean
+  buckets?: number
+}
+
+/** Adds `--redis <url>`, `--prefix <prefix>`, `--cluster` and `--buckets <n>`. */
+export function withRedis(command: Command): Command {
+  return command
+    .addOption(new Option('--redis <url>', 'use the sessions in Redis (redis:// or rediss:// URL)'))
+    .addOption(
+      new Option('--prefix <prefix>', `with --redis: the store's key prefix`).default(
+        DEFAULT_PREFIX,
+      ),
+    )
+    .addOption(new Option('--cluster', 'with --redis: the URL is a node of a Redis Cluster'))
+    .addOption(
+      new Option(
+        '--buckets <n>',
+        `with --redis: buckets of a new prefix (default ${DEFAULT_BUCKETS}; an existing prefix keeps its own)`,
+      ).argParser(positiveInteger),
+    )
+}
+
+/** Where a command's sessions are: a LevelDB directory or a Redis store. */
+export type Target =
+  | { kind: 'level'; path: string }
+  | { kind: 'redis'; url: string; prefix: string; cluster: boolean; buckets: number | undefined }
+
+/**
+ * Sorts out the positional arguments of `export [path] [file]` and `import [path] [file]`: with
+ * `--redis` there is no path, so the first positional is the file.
+ */
+export function targetOf(
+  command: string,
+  positionals: (string | undefined)[],
+  flags: RedisFlags,
+): { target: Target; file: string | undefined } {
+  const [first, second] = positionals
+  if (flags.redis === undefined) {
+    if (flags.cluster === true || flags.buckets !== undefined || flags.prefix !== DEFAULT_PREFIX) {
+      throw usageError('--prefix, --cluster and --buckets apply to --redis only.')
+    }
+    if (first === undefined) {
+      throw usageError(
+        `${command} needs a database directory, or --redis <url>.`,
+        `levelsession ${command} --help`,
+      )
+    }
+    return { target: { kind: 'level', path: first }, file: second }
+  }
+  if (second !== undefined) {
+    throw usageError(
+      `With --redis, ${command} takes one file argument (got "${first}" and "${second}").`,
+      `levelsession ${command} --redis <url> [file]`,
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(flags.redis)
+  } catch {
+    url = new URL('invalid:')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw usageError(
+      `--redis expects a redis:// or rediss:// URL, got "${flags.redis}".`,
+      'for example --redis redis://127.0.0.1:6379',
+    )
+  }
+  if (flags.prefix === undefined || flags.prefix === '' || /[{}]/.test(flags.prefix)) {
+    throw usageError('--prefix must be non-empty and must not contain { or }.')
+  }
+  return {
+    target: {
+      kind: 'redis',
+      url: flags.redis,
+      prefix: flags.prefix,
+      cluster: flags.cluster === true,
+      buckets: flags.buckets,
+    },
+    file: first,
+  }
+}
+
+/** Where the sessions are, for results: `{ path }` or `{ redis, prefix }` (password hidden). */
+export function whereOf(target: Target, opened: OpenedStore): Record<string, string> {
+  return target.kind === 'level'
+    ? { path: opened.path }
+    : { redis: redactUrl(target.url), prefix: target.prefix }
+}
+
+/** The URL with its password replaced by `***`. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password !== '') parsed.password = '***'
+  return parsed.toString().replace(/\/$/, '')
+}
+
+export interface TargetOptions {
+  /** The store may be created (`import`); otherwise it must already hold sessions. */
+  create?: boolean
+}
+
+/**
+ * Runs `task` with the target's store open, and always closes it (and the Redis client). For
+ * Redis, `path` is a label such as `redis://10.0.0.1:6379 prefix sess:`.
+ */
+export async function withTargetStore<T>(
+  target: Target,
+  task: (opened: OpenedStore) => Promise<T>,
+  options: TargetOptions = {},
+): Promise<T> {
+  if (target.kind === 'level') return withStore(target.path, task, options)
+  const client = await connect(target)
+  try {
+    const meta = new KeyLayout(target.prefix, DEFAULT_BUCKETS).meta
+    let found: string | null
+    try {
+      found = ((await client.sendCommand(meta, false, ['HGET', meta, 'buckets'])) ?? null) as
+        string | null
+    } catch (cause) {
+      throw new CliError('ERR_STORE_IO', `Redis failed: ${(cause as Error).message}`)
+    }
+    const label = `${redactUrl(target.url)} prefix ${target.prefix}`
+    if (found === null && options.create !== true) {
+      throw new CliError(
+        'ERR_DATABASE_MISSING',
+        `No sessions under prefix "${target.prefix}" in ${redactUrl(target.url)}.`,
+        {
+          hint: "Pass the app's redisBackend prefix with --prefix (default sess:).",
+          details: { redis: redactUrl(target.url), prefix: target.prefix },
+        },
+      )
+    }
+    if (found !== null && target.buckets !== undefined && Number(found) !== target.buckets) {
+      throw usageError(
+        `Prefix "${target.prefix}" already uses ${found} buckets; --buckets ${target.buckets} does not match.`,
+        'omit --buckets to use the prefix as it is, or choose another prefix',
+      )
+    }
+    const store: SessionStore<AnyData> = createSessionStore<AnyData>({
+      backend: redisBackend({
+        client: client.raw,
+        prefix: target.prefix,
+        buckets: found === null ? (target.buckets ?? DEFAULT_BUCKETS) : Number(found),
+        hintCacheBytes: 0, // each session is read or written once
+      }),
+      cleanupInterval: 0,
+    })
+    try {
+      await store.ready()
+      return await task({ store, path: label, created: found === null })
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await client.close()
+  }
+}
+
+interface Connected {
+  raw: Parameters<typeof redisBackend>[0]['client']
+  sendCommand(key: string, readonly: boolean, args: string[]): Promise<unknown>
+  close(): Promise<void>
+}
+
+/** Connects once, without retrying: an unreachable Redis is an error, not a wait. */
+async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Connected> {
+  const socket = { connectTimeout: CONNECT_TIMEOUT, reconnectStrategy: false as const }
+  // node-redis emits `error` on a lost connection; without a listener it would crash the CLI.
+  // The failure itself reaches the command that was waiting for Redis.
+  const ignore = () => undefined
+  const unreachable = (cause: unknown) =>
+    new CliError(
+      'ERR_REDIS_CONNECT',
+      `Cannot connect to ${redactUrl(target.url)}: ${sentence((cause as Error).message || String(cause))}`,
+      {
+        hint: 'check the URL, that Redis is running and reachable, and its password',
+        details: { redis: redactUrl(target.url) },
+      },
+    )
+  if (target.cluster) {
+    const { username, password } = new URL(target.url)
+    const cluster = createCluster({
+      rootNodes: [{ url: target.url }],
+      defaults: {
+        disableOfflineQueue: true,
+        socket,
+        ...(username === '' ? {} : { username: decodeURIComponent(username) }),
+        ...(password === '' ? {} : { password: decodeURIComponent(password) }),
+      },
+    }).on('error', ignore)
+    try {
+      await cluster.connect()
+    } catch (cause) {
+      await shut(cluster)
+      throw unreachable(cause)
+    }
+    return {
+      raw: cluster,
+      sendCommand: (key, readonly, args) => cluster.sendCommand(key, readonly, args),
+      close: () => shut(cluster),
+    }
+  }
+  const client = createClient({ url: target.url, disableOfflineQueue: true, socket }).on(
+    'error',
+    ignore,
+  )
+  try {
+    await client.connect()
+  } catch (cause) {
+    await shut(client)
+    throw unreachable(cause)
+  }
+  return {
+    raw: client,
+    sendCommand: (_key, _readonly, args) => client.sendCommand(args),
+    close: () => shut(client),
+  }
+}
+
+/**
+ * Closes a client however it ended up: gracefully when it is open, by force when closing
+ * fails, and quietly when it is already closed (a lost connection closes it for good here).
+ */
+async function shut(client: { isOpen: boolean; close(): Promise<void>; destroy(): void }) {
+  if (!client.isOpen) return
+  try {
+    await client.close()
+  } catch {
+    if (client.isOpen) client.destroy()
+  }
+}
+
+/** Ends `text` with a full stop unless it already ends with punctuation. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`
+}
