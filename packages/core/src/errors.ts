@@ -35,22 +35,30 @@ export class SessionStoreClosedError extends SessionError {
   }
 }
 
-/** The database directory is held by another process. */
+/** The database directory is held by another process, or another thread of this one. */
 export class SessionStoreLockedError extends SessionError {
   readonly path: string
   readonly pid: number | undefined
+  /** Set when the holder is another worker thread of this process. */
+  readonly threadId: number | undefined
 
-  constructor(path: string, pid: number | undefined, cause?: unknown) {
-    const holder = pid === undefined ? 'another process' : `another process (pid ${pid})`
+  constructor(path: string, pid: number | undefined, cause?: unknown, threadId?: number) {
+    const holder =
+      threadId !== undefined
+        ? `another thread of this process (pid ${pid}, thread ${threadId})`
+        : pid === undefined
+          ? 'another process'
+          : `another process (pid ${pid})`
     super(
       'ERR_STORE_LOCKED',
-      `The session database at ${path} is in use by ${holder}. LevelDB allows one process per ` +
-        'database: stop the other process, share one store between worker threads of a single ' +
-        'process, or move to @levelsession/redis to serve sessions from many processes.',
+      `The session database at ${path} is in use by ${holder}. One process (and one thread in ` +
+        'it) owns a LevelDB database: stop the other one, serve sessions from the thread that ' +
+        'owns the store, or move to @levelsession/redis to share sessions between processes.',
       { cause },
     )
     this.path = path
     this.pid = pid
+    this.threadId = threadId
   }
 }
 

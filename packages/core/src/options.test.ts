@@ -43,6 +43,13 @@ describe('resolveOptions', () => {
     expect(check({ [name]: value })).toThrow(`options.${name}`)
   })
 
+  it('refuses a touchAfter that is not below maxAge, and timers too long for setTimeout', () => {
+    expect(check({ maxAge: 1000, touchAfter: 1000 })).toThrow(RangeError)
+    expect(check({ maxAge: 1000, touchAfter: 1000 })).toThrow('options.touchAfter')
+    expect(check({ cleanupInterval: 30 * 86_400_000 })).toThrow('options.cleanupInterval')
+    expect(check({ cleanupInterval: 2_147_483_647 })).not.toThrow()
+  })
+
   it('needs exactly one of path, db and backend, each of the right kind', () => {
     expect(() => resolveOptions({})).toThrow(
       /exactly one of options.path, options.db and options.backend/,

@@ -12,6 +12,8 @@ export const DEFAULT_MAX_SESSION_BYTES = 1_048_576
 export const DEFAULT_CACHE_SIZE = 5_000
 /** Longest TTL accepted: 100 years keeps `expiresAt` within the index's 15 digits. */
 export const MAX_TTL = 100 * 365 * 86_400_000
+/** Longest delay `setTimeout` honours (about 24.8 days); longer ones fire at once. */
+const MAX_TIMER = 2_147_483_647
 
 export interface ResolvedOptions<D> {
   maxAge: number
@@ -48,20 +50,34 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
   }
   if (options.backend !== undefined) assertBackend(options.backend)
 
+  const maxAge = duration('maxAge', options.maxAge, DEFAULT_MAX_AGE, 1)
+  const touchAfter = duration('touchAfter', options.touchAfter, 0, 0)
+  if (touchAfter >= maxAge) {
+    throw new RangeError(
+      `options.touchAfter (${touchAfter} ms) must be less than options.maxAge (${maxAge} ms), ` +
+        'or sessions in use would expire between skipped touches',
+    )
+  }
+  const cleanupInterval = duration(
+    'cleanupInterval',
+    options.cleanupInterval,
+    DEFAULT_CLEANUP_INTERVAL,
+    0,
+  )
+  if (cleanupInterval > MAX_TIMER) {
+    throw new RangeError(
+      `options.cleanupInterval must be at most ${MAX_TIMER} ms (a timer's limit)`,
+    )
+  }
   return {
-    maxAge: duration('maxAge', options.maxAge, DEFAULT_MAX_AGE, 1),
+    maxAge,
     expiry: oneOf('expiry', options.expiry, ['sliding', 'fixed'] as const, 'sliding'),
     maxLifetime:
       options.maxLifetime === undefined
         ? undefined
         : duration('maxLifetime', options.maxLifetime, 0, 1),
-    touchAfter: duration('touchAfter', options.touchAfter, 0, 0),
-    cleanupInterval: duration(
-      'cleanupInterval',
-      options.cleanupInterval,
-      DEFAULT_CLEANUP_INTERVAL,
-      0,
-    ),
+    touchAfter,
+    cleanupInterval,
     userId: optionalFunction('userId', options.userId),
     codec: codec(options.codec),
     durability: oneOf('durability', options.durability, ['relaxed', 'strict'] as const, 'relaxed'),

@@ -18,7 +18,7 @@ import {
 import { isValidSessionId, MAX_ID_LENGTH } from './id.js'
 import { levelBackendForDb, levelBackendForPath } from './level/open.js'
 import type { AnyLevel } from './level/backend.js'
-import { type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
+import { MAX_TTL, type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
 import type {
   Backend,
   DestroyUserOptions,
@@ -112,8 +112,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       const ttl = ttlOption(options.ttl, this.options.maxAge)
       const userId = this.#userIdOf(data)
       const value = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      const now = this.#now()
       const stored = await this.backend.update(id, (current) => {
+        // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
+        const now = this.#now()
         const live = current !== undefined && this.#isLive(current, now) ? current : undefined
         const createdAt = live?.createdAt ?? now
         const expiresAt =
@@ -139,13 +140,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       if (patch !== undefined && typeof patch !== 'function') {
         throw new TypeError('options.patch must be a function')
       }
-      const now = this.#now()
       let live = false
       let expired: StoredSession | undefined
       await this.backend.update(id, async (current) => {
         // A backend may retry mutate (optimistic concurrency): only the last call counts.
         live = false
         expired = undefined
+        // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
+        const now = this.#now()
         if (current === undefined) return undefined
         if (!this.#isLive(current, now)) {
           expired = current
@@ -158,12 +160,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
             ? current.expiresAt
             : this.#expiresAt(current.createdAt, now, ttl)
         const moved = expiresAt - current.expiresAt
-        if (
-          changed === undefined &&
-          (moved === 0 || (moved > 0 && moved < this.options.touchAfter))
-        ) {
-          return undefined
-        }
+        // Lazy touch skips a small move, unless a ttl shorter than touchAfter makes it essential.
+        const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
+        if (changed === undefined && (moved === 0 || lazy)) return undefined
         const base: StoredSession =
           changed === undefined
             ? current
@@ -178,10 +177,10 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   /** Applies a touch's patch to the stored data; `undefined` when the data stays as it is. */
   async #patch(
     current: StoredSession,
-    patch: (data: D) => D | undefined,
+    patch: NonNullable<TouchOptions<D>['patch']>,
   ): Promise<{ value: Uint8Array; userId?: string } | undefined> {
     const { codec, maxSessionBytes } = this.options
-    const next = patch(await decodeValue(codec, current.id, current.value))
+    const next = await patch(await decodeValue(codec, current.id, current.value))
     if (next === undefined) return undefined
     const userId = this.#userIdOf(next)
     const value = await encodeValue(codec, current.id, next, maxSessionBytes)
@@ -201,12 +200,20 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     return this.#op('destroyUser', async () => {
       const user = checkUserId(userId)
       const except = exceptSet(options.except)
-      const now = this.#now()
       const sessions = await this.backend.listUser(user)
       const results = await Promise.all(
         sessions
           .filter((s) => !except.has(s.id))
-          .map(async (s) => (await this.backend.delete(s.id)) && this.#isLive(s, now)),
+          .map(async (s) => {
+            let live = false
+            // Delete only while it still belongs to the user: it may have changed owner since.
+            await this.backend.update(s.id, (current) => {
+              const owned = current?.userId === user
+              live = owned && this.#isLive(current, this.#now())
+              return owned ? null : undefined
+            })
+            return live
+          }),
       )
       return results.filter(Boolean).length
     })
@@ -229,11 +236,24 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   async *entries(): AsyncGenerator<SessionRecord<D>, void, undefined> {
     await this.#op('entries', () => Promise.resolve())
     const now = this.#now()
-    for await (const stored of this.backend.entries()) {
-      if (this.#closing !== undefined) throw new SessionStoreClosedError()
-      if (!this.#isLive(stored, now)) continue
-      const found = await this.#decode(stored)
-      if (found !== undefined) yield found
+    const iterator = this.backend.entries()[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        let step: IteratorResult<StoredSession>
+        try {
+          step = await iterator.next()
+        } catch (error) {
+          if (this.#closing !== undefined) throw new SessionStoreClosedError()
+          throw error instanceof SessionError ? error : new SessionStoreIOError('entries', error)
+        }
+        if (step.done === true) return
+        if (this.#closing !== undefined) throw new SessionStoreClosedError()
+        if (!this.#isLive(step.value, now)) continue
+        const found = await this.#decode(step.value)
+        if (found !== undefined) yield found
+      }
+    } finally {
+      await iterator.return?.()
     }
   }
 
@@ -249,7 +269,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   /** Removes expired sessions now (the cleaner does this on its schedule). */
   prune(options: PruneOptions = {}): Promise<PruneResult> {
-    return this.#op('prune', () => this.#prune(undefined, options.onProgress))
+    return this.#op('prune', async () => {
+      // A caller that wants progress gets its own sweep, after the one already running.
+      if (options.onProgress !== undefined) await this.#pruning?.catch(() => undefined)
+      return this.#prune(undefined, options.onProgress)
+    })
   }
 
   /**
@@ -261,11 +285,18 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       const { id, data, createdAt, expiresAt } = checkSnapshot(snapshot)
       const userId = snapshot.userId === undefined ? undefined : checkUserId(snapshot.userId)
       const now = this.#now()
+      // The store's own limits apply to restored sessions too.
+      const { maxLifetime } = this.options
+      const capped = Math.min(
+        expiresAt,
+        now + MAX_TTL,
+        maxLifetime === undefined ? Infinity : createdAt + maxLifetime,
+      )
       const stored = {
         id,
         value: new Uint8Array(),
         createdAt,
-        expiresAt,
+        expiresAt: capped,
         ...(userId === undefined ? {} : { userId }),
       }
       if (!this.#isLive(stored, now)) return false
@@ -382,10 +413,13 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   async #expire(stored: StoredSession, now: number): Promise<void> {
     try {
-      await this.backend.update(stored.id, (current) =>
-        current !== undefined && !this.#isLive(current, now) ? null : undefined,
-      )
-      this.#emitExpired(stored, 'read')
+      let deleted = false
+      await this.backend.update(stored.id, (current) => {
+        deleted = current !== undefined && !this.#isLive(current, now)
+        return deleted ? null : undefined
+      })
+      // Concurrent readers of one expired session: only the one that deleted it reports it.
+      if (deleted) this.#emitExpired(stored, 'read')
     } catch (error) {
       // The read already answers "no session"; the cleaner retries the delete.
       this.#report(new SessionStoreIOError('delete of an expired session', error))

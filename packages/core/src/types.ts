@@ -77,7 +77,7 @@ export interface TouchOptions<D = SessionData> extends SetOptions {
    * express-session record. Receives the stored data (never the caller's possibly stale copy);
    * returns the new data, or `undefined` to keep it. Applied in both expiry modes.
    */
-  patch?: (data: D) => D | undefined
+  patch?: (data: D) => D | undefined | Promise<D | undefined>
 }
 
 export interface DestroyUserOptions {

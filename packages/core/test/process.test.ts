@@ -22,7 +22,7 @@ describe('across processes (built package)', () => {
     const { child, line } = await startNode('hold.mjs', [dir, 'held'])
     try {
       expect(line).toBe('ready')
-      expect((await readFile(join(dir, PID_FILE), 'utf8')).trim()).toBe(String(child.pid))
+      expect((await readFile(join(dir, PID_FILE), 'utf8')).trim()).toBe(`${child.pid} 0`)
       const store = createSessionStore({ path: dir, cleanupInterval: 0 })
       const error = (await store.ready().catch((e: unknown) => e)) as SessionError & { pid: number }
       expect(error.code).toBe('ERR_STORE_LOCKED')

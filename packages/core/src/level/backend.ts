@@ -42,7 +42,9 @@ export interface LevelBackendOptions {
   prepare?: () => Promise<void>
   /** Runs once the database is open (schema checks); a rejection fails the open. */
   opened?: (backend: LevelBackend) => Promise<void>
-  /** Runs after the last `close()`. */
+  /** Called once the last user has called `close()`, with the close in progress. */
+  closing?: (done: Promise<void>) => void
+  /** Runs after the last `close()`, once writes have settled. */
   release?: () => Promise<void>
 }
 
@@ -60,6 +62,13 @@ export class LevelBackend implements Backend {
   readonly #options: LevelBackendOptions
   /** Expiry-index key below which the last complete sweep left nothing. */
   #watermark: string | undefined
+  /** Bumped whenever the watermark is invalidated, so a sweep in progress does not restore it. */
+  #watermarkEpoch = 0
+  /** Set while `clear()` runs: every other operation waits for it. */
+  #barrier: Promise<void> | undefined
+  /** Operations in progress that `clear()` must wait for. */
+  #active = 0
+  #idle: (() => void) | undefined
   #refs = 0
   #opening: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -77,6 +86,11 @@ export class LevelBackend implements Backend {
     this.#writer = new BatchWriter(db, options.sync === true)
     this.#reader = new ReadBatcher(this.#sessions)
     this.#cache = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE)
+  }
+
+  /** Makes every later write batch fsync'd (a store sharing this handle asked for it). */
+  requireSync(): void {
+    this.#writer.sync = true
   }
 
   /** Counts one more user of this shared backend; each must call `close()` once. */
@@ -118,30 +132,38 @@ export class LevelBackend implements Backend {
   }
 
   async load(id: string): Promise<StoredSession | undefined> {
-    return this.#cache.get(id) ?? this.#lock.run(id, () => this.#read(id))
+    if (this.#barrier === undefined) {
+      const cached = this.#cache.get(id)
+      if (cached !== undefined) return cached
+    }
+    return this.#shared(() => this.#lock.run(id, () => this.#read(id)))
   }
 
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    return this.#lock.run(id, async () => {
-      const { current, corrupt } = await this.#readTolerant(id)
-      const next = await mutate(current)
-      if (next === undefined) return current
-      if (next === null) {
-        if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
-        return undefined
-      }
-      await this.#write(id, this.#putOps(current, next), next)
-      return next
-    })
+    return this.#shared(() =>
+      this.#lock.run(id, async () => {
+        const { current, corrupt } = await this.#readTolerant(id)
+        const next = await mutate(current)
+        if (next === undefined) return current
+        if (next === null) {
+          if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
+          return undefined
+        }
+        await this.#write(id, this.#putOps(current, next), next)
+        return next
+      }),
+    )
   }
 
   delete(id: string): Promise<boolean> {
-    return this.#lock.run(id, async () => {
-      const { current, corrupt } = await this.#readTolerant(id)
-      if (current === undefined && !corrupt) return false
-      await this.#write(id, this.#deleteOps(id, current))
-      return current !== undefined
-    })
+    return this.#shared(() =>
+      this.#lock.run(id, async () => {
+        const { current, corrupt } = await this.#readTolerant(id)
+        if (current === undefined && !corrupt) return false
+        await this.#write(id, this.#deleteOps(id, current))
+        return current !== undefined
+      }),
+    )
   }
 
   async listUser(userId: string): Promise<StoredSession[]> {
@@ -177,15 +199,49 @@ export class LevelBackend implements Backend {
     }
   }
 
+  /** Removes everything, alone: operations that arrive meanwhile wait, those in progress finish. */
   async clear(): Promise<void> {
-    await this.#writer.idle()
-    await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
-    this.#cache.clear()
-    this.#watermark = undefined
+    while (this.#barrier !== undefined) await this.#barrier
+    let lift!: () => void
+    this.#barrier = new Promise<void>((resolve) => (lift = resolve))
+    try {
+      if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+      await this.#writer.idle()
+      await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
+      this.#cache.clear()
+      this.#resetWatermark()
+    } finally {
+      this.#barrier = undefined
+      lift()
+    }
   }
 
-  async sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
+  /** Runs an operation that `clear()` must not overlap. */
+  async #shared<T>(task: () => Promise<T>): Promise<T> {
+    while (this.#barrier !== undefined) await this.#barrier
+    this.#active++
+    try {
+      return await task()
+    } finally {
+      if (--this.#active === 0 && this.#idle !== undefined) {
+        this.#idle()
+        this.#idle = undefined
+      }
+    }
+  }
+
+  #resetWatermark(): void {
+    this.#watermark = undefined
+    this.#watermarkEpoch++
+  }
+
+  sweep(options: SweepOptions): Promise<SweepResult> {
+    return this.#shared(() => this.#sweep(options))
+  }
+
+  async #sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
     const start = this.#watermark
+    const epoch = this.#watermarkEpoch
     const end = timeKey(now + 1)
     let scanned = 0
     let deleted = 0
@@ -231,7 +287,8 @@ export class LevelBackend implements Backend {
     } finally {
       await iterator.close()
     }
-    this.#watermark = skipped ?? end
+    // Unless a write below it arrived meanwhile, everything before this point is swept.
+    if (epoch === this.#watermarkEpoch) this.#watermark = skipped ?? end
     if (deleted >= COMPACT_AFTER) this.#track(this.#compact(start ?? timeKey(0), end))
     return { scanned, deleted }
   }
@@ -324,7 +381,10 @@ export class LevelBackend implements Backend {
 
   close(): Promise<void> {
     if (--this.#refs > 0) return Promise.resolve()
-    this.#closing ??= this.#close()
+    if (this.#closing === undefined) {
+      this.#closing = this.#close()
+      this.#options.closing?.(this.#closing)
+    }
     return this.#closing
   }
 
@@ -397,33 +457,29 @@ export class LevelBackend implements Backend {
   }
 
   #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
+    const key = expiryKey(next.expiresAt, next.id)
+    // Index entries are put on every write, not only when they move: cheap, and a write then
+    // repairs an entry that anything (a crash mid-repair, an old bug) left out.
     const ops: BatchOp[] = [
       { type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) },
+      { type: 'put', sublevel: this.#expiry, key, value: '' },
     ]
-    if (current?.expiresAt !== next.expiresAt) {
-      if (current !== undefined) {
-        ops.push({
-          type: 'del',
-          sublevel: this.#expiry,
-          key: expiryKey(current.expiresAt, next.id),
-        })
-      }
-      const key = expiryKey(next.expiresAt, next.id)
-      ops.push({ type: 'put', sublevel: this.#expiry, key, value: '' })
-      // A clock that went backwards can write below the watermark: sweep from the start again.
-      if (this.#watermark !== undefined && key < this.#watermark) this.#watermark = undefined
+    if (current !== undefined && current.expiresAt !== next.expiresAt) {
+      ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, next.id) })
     }
-    if (current?.userId !== next.userId) {
-      if (current?.userId !== undefined) ops.push(...userOps(this.#users, current))
-      if (next.userId !== undefined) {
-        ops.push({
-          type: 'put',
-          sublevel: this.#users,
-          key: userKey(next.userId, next.id),
-          value: '',
-        })
-      }
+    if (current?.userId !== undefined && current.userId !== next.userId) {
+      ops.push(...userOps(this.#users, current))
     }
+    if (next.userId !== undefined) {
+      ops.push({
+        type: 'put',
+        sublevel: this.#users,
+        key: userKey(next.userId, next.id),
+        value: '',
+      })
+    }
+    // A clock that went backwards can write below the watermark: sweep from the start again.
+    if (this.#watermark !== undefined && key < this.#watermark) this.#resetWatermark()
     return ops
   }
 

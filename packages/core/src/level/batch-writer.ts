@@ -18,7 +18,8 @@ interface Waiter {
 export class BatchWriter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly #db: AbstractLevel<any, any, any>
-  readonly #sync: boolean
+  /** fsync each batch; may be switched on later by a store that shares this handle. */
+  sync: boolean
   #ops: BatchOp[] = []
   #waiters: Waiter[] = []
   #flushing: Promise<void> | undefined
@@ -26,7 +27,7 @@ export class BatchWriter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(db: AbstractLevel<any, any, any>, sync: boolean) {
     this.#db = db
-    this.#sync = sync
+    this.sync = sync
   }
 
   write(ops: BatchOp[]): Promise<void> {
@@ -53,7 +54,7 @@ export class BatchWriter {
       try {
         // `sync` is classic-level's; an options object costs memory-level a slow path, so pass
         // one only when needed.
-        if (this.#sync) await this.#db.batch(ops, { sync: true } as object)
+        if (this.sync) await this.#db.batch(ops, { sync: true } as object)
         else await this.#db.batch(ops)
         for (const w of waiters) w.resolve()
       } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { SessionStoreCorruptError, SessionStoreUnrecognisedError } from '../errors.js'
 
 /** Written inside the database directory while a process has it open. */
@@ -45,23 +46,37 @@ export async function ensureDirectory(path: string): Promise<void> {
   await mkdir(path, { recursive: true })
 }
 
-/** The pid recorded by the process that has the database open, if it says. */
-export async function readPid(path: string): Promise<number | undefined> {
+/** Who has the database open: a process id, and the worker thread within it (0 = main). */
+export interface Owner {
+  pid: number
+  threadId: number
+}
+
+/** The owner recorded in the pid file (`<pid>` or `<pid> <threadId>`), if it says. */
+export async function readOwner(path: string): Promise<Owner | undefined> {
   try {
-    const pid = Number.parseInt(await readFile(join(path, PID_FILE), 'utf8'), 10)
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+    const [pid = NaN, thread = 0] = (await readFile(join(path, PID_FILE), 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    return Number.isSafeInteger(pid) && pid > 0
+      ? { pid, threadId: Number.isSafeInteger(thread) ? thread : 0 }
+      : undefined
   } catch {
     return undefined
   }
 }
 
 export async function writePid(path: string): Promise<void> {
-  await writeFile(join(path, PID_FILE), `${process.pid}\n`)
+  await writeFile(join(path, PID_FILE), `${process.pid} ${threadId}\n`)
 }
 
 /** Removes the pid file if it is still ours. */
 export async function removePid(path: string): Promise<void> {
-  if ((await readPid(path)) === process.pid) await rm(join(path, PID_FILE), { force: true })
+  const owner = await readOwner(path)
+  if (owner?.pid === process.pid && owner.threadId === threadId) {
+    await rm(join(path, PID_FILE), { force: true })
+  }
 }
 
 function preview(names: string[]): string {

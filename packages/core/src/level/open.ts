@@ -1,12 +1,16 @@
 /**
  * @module
- * One shared Level backend per database per process. LevelDB 1.20 drops the operating-system
+ * One shared Level backend per database per thread. LevelDB 1.20 drops the operating-system
  * lock when a second open of an already-open directory fails, letting another process in; so a
  * path is opened once and every store on it shares that handle (and its cache and locks). The
  * registry lives on `globalThis` so the ESM and CommonJS builds of this package share it too.
+ * Databases open with classic-level's `multithreading`, so an open from another worker thread
+ * shares the process's LevelDB handle instead of failing (and dropping the lock); such a second
+ * owner is then refused, since each thread would keep its own cache and locks.
  */
 import { realpathSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { ClassicLevel } from 'classic-level'
 import {
   SessionError,
@@ -17,7 +21,7 @@ import {
   SessionStoreUnrecognisedError,
 } from '../errors.js'
 import { type AnyLevel, LevelBackend, SCHEMA_VERSION } from './backend.js'
-import { ensureDirectory, inspectDirectory, readPid, removePid, writePid } from './directory.js'
+import { ensureDirectory, inspectDirectory, readOwner, removePid, writePid } from './directory.js'
 
 export interface SharedBackendOptions {
   sync: boolean
@@ -38,13 +42,23 @@ const registry: Registry = ((globalThis as Record<symbol, Registry | undefined>)
   dbs: new WeakMap(),
 })
 
-/** Resolves a directory to the key the registry and messages use. */
+/**
+ * Resolves a directory to the key the registry and messages use: the real path of its deepest
+ * existing ancestor plus the rest, so a path through a symlink and the same path resolved name
+ * one database even before the directory exists.
+ */
 export function resolveDatabasePath(path: string): string {
-  const absolute = resolve(path)
-  try {
-    return realpathSync(absolute)
-  } catch {
-    return absolute
+  let head = resolve(path)
+  const rest: string[] = []
+  for (;;) {
+    try {
+      return join(realpathSync.native(head), ...rest)
+    } catch {
+      const parent = dirname(head)
+      if (parent === head) return resolve(path)
+      rest.unshift(basename(head))
+      head = parent
+    }
   }
 }
 
@@ -52,7 +66,11 @@ export function resolveDatabasePath(path: string): string {
 export function levelBackendForPath(path: string, options: SharedBackendOptions): LevelBackend {
   const location = resolveDatabasePath(path)
   const existing = registry.paths.get(location)
-  if (existing !== undefined) return existing.retain()
+  if (existing !== undefined) {
+    // One handle serves every store on the path: the strictest durability asked for wins.
+    if (options.sync) existing.requireSync()
+    return existing.retain()
+  }
 
   let created = false
   const db = new GuardedLevel(location, async () => {
@@ -62,31 +80,36 @@ export function levelBackendForPath(path: string, options: SharedBackendOptions)
     created = state !== 'database'
     return created
   })
-  // tsc needs this assertion (GuardedLevel's hooks are invariant); the lint's program differs.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-  const backend = new LevelBackend(db as unknown as AnyLevel, {
-    ...options,
-    opened: async (self) => {
-      await checkSchema(self, location, created)
-      await writePid(location)
-    },
-    release: async () => {
-      const done = (async () => {
-        try {
-          if (db.status === 'open' || db.status === 'opening') await db.close()
-          await removePid(location)
-        } finally {
-          if (registry.paths.get(location) === backend) registry.paths.delete(location)
+  const backend: LevelBackend = new LevelBackend(
+    // tsc needs this assertion (GuardedLevel's hooks are invariant); the lint's program differs.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    db as unknown as AnyLevel,
+    {
+      ...options,
+      opened: async (self) => {
+        const owner = await readOwner(location)
+        // The handle is shared with another thread of this process that owns the database.
+        if (owner?.pid === process.pid && owner.threadId !== threadId) {
+          throw new SessionStoreLockedError(location, process.pid, undefined, owner.threadId)
         }
-      })()
-      registry.closing.set(location, done)
-      try {
-        await done
-      } finally {
-        if (registry.closing.get(location) === done) registry.closing.delete(location)
-      }
+        await checkSchema(self, location, created)
+        await writePid(location)
+      },
+      closing: (done) => {
+        // Forget the backend at once, so a new store opens afresh once this close has finished.
+        if (registry.paths.get(location) === backend) registry.paths.delete(location)
+        const settled = done.catch(() => undefined)
+        registry.closing.set(location, settled)
+        void settled.then(() => {
+          if (registry.closing.get(location) === settled) registry.closing.delete(location)
+        })
+      },
+      release: async () => {
+        if (db.status === 'open' || db.status === 'opening') await db.close()
+        await removePid(location)
+      },
     },
-  })
+  )
   registry.paths.set(location, backend)
   backend.open = wrapOpen(backend, location, () => {
     if (registry.paths.get(location) === backend) registry.paths.delete(location)
@@ -101,13 +124,15 @@ export function levelBackendForDb(db: AnyLevel, options: SharedBackendOptions): 
   let byPrefix = registry.dbs.get(root)
   if (byPrefix === undefined) registry.dbs.set(root, (byPrefix = new Map<string, LevelBackend>()))
   const existing = byPrefix.get(prefix)
-  if (existing !== undefined) return existing.retain()
+  if (existing !== undefined) {
+    if (options.sync) existing.requireSync()
+    return existing.retain()
+  }
   const backend = new LevelBackend(db, {
     ...options,
     opened: async (self) => checkSchema(self, prefix || 'the given database', false),
-    release: () => {
+    closing: () => {
       if (byPrefix.get(prefix) === backend) byPrefix.delete(prefix)
-      return Promise.resolve()
     },
   })
   byPrefix.set(prefix, backend)
@@ -145,8 +170,9 @@ function wrapOpen(
       const ours = findCause(error, (e) => e instanceof SessionError)
       if (ours !== undefined) throw ours as SessionError
       const code = errorCode(error)
-      if (code === 'LEVEL_LOCKED')
-        throw new SessionStoreLockedError(location, await readPid(location), error)
+      if (code === 'LEVEL_LOCKED') {
+        throw new SessionStoreLockedError(location, (await readOwner(location))?.pid, error)
+      }
       if (code === 'LEVEL_CORRUPTION') {
         throw new SessionStoreCorruptError(location, (error as Error).message, error)
       }
@@ -155,8 +181,8 @@ function wrapOpen(
 }
 
 /**
- * classic-level that inspects the directory before LevelDB sees it, and creates the database
- * only where the directory was absent or empty.
+ * classic-level that inspects the directory before LevelDB sees it, creates the database only
+ * where the directory was absent or empty, and shares one handle between threads.
  */
 class GuardedLevel extends ClassicLevel<string, string> {
   readonly #guard: () => Promise<boolean>
@@ -166,8 +192,9 @@ class GuardedLevel extends ClassicLevel<string, string> {
     this.#guard = guard
   }
 
-  async _open(options: { createIfMissing?: boolean }): Promise<void> {
+  async _open(options: { createIfMissing?: boolean; multithreading?: boolean }): Promise<void> {
     options.createIfMissing = await this.#guard()
+    options.multithreading = true
     const parent = ClassicLevel.prototype as unknown as { _open(o: object): Promise<void> }
     await parent._open.call(this, options)
   }

@@ -610,6 +610,87 @@ export function runStoreConformance(
       })
     })
 
+    describe('races', () => {
+      test('clear racing with writes leaves the indexes exact', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string })
+        for (let round = 0; round < 20; round++) {
+          await store.set('a', { user: 'ann' })
+          await store.get('a')
+          await Promise.all([
+            store.set('a', { user: 'ann', round }),
+            store.clear(),
+            store.set('b', { user: 'ann' }),
+            store.touch('a'),
+          ])
+          await verify(store)
+          const owned = (await store.listUser('ann')).map((r) => r.id).sort()
+          const live = (await Promise.all(['a', 'b'].map((id) => store.get(id))))
+            .filter((r) => r !== undefined)
+            .map((r) => r.id)
+          expect(owned).toEqual(live)
+        }
+      })
+
+      test('destroyUser never deletes a session that changed owner meanwhile', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string })
+        await store.set('pc', { user: 'ann' })
+        await store.set('phone', { user: 'ann' })
+        // The owner changes between destroyUser's listing and its deletes.
+        const backend = store.backend as { listUser: typeof store.backend.listUser }
+        const listUser = backend.listUser.bind(store.backend)
+        backend.listUser = async (user) => {
+          const listed = await listUser(user)
+          await store.set('pc', { user: 'bob' })
+          return listed
+        }
+        try {
+          expect(await store.destroyUser('ann')).toBe(1)
+        } finally {
+          backend.listUser = listUser
+        }
+        expect((await store.get('pc'))?.userId).toBe('bob')
+        expect(await store.get('phone')).toBeUndefined()
+        await verify(store)
+      })
+
+      test('concurrent reads of one expired session report it once', async () => {
+        const store = await makeStore({ maxAge: 1000 })
+        const expired: string[] = []
+        store.on('expired', (e) => expired.push(e.id))
+        await store.set('a', {})
+        clock.advance(1000)
+        await Promise.all([store.get('a'), store.get('a'), store.touch('a'), store.get('a')])
+        expect(expired).toEqual(['a'])
+      })
+
+      test('an async patch is awaited', async () => {
+        const store = await makeStore()
+        await store.set('a', { n: 1, keep: true })
+        await store.touch('a', { patch: async (d) => Promise.resolve({ ...d, n: 2 }) })
+        expect((await store.get('a'))!.data).toEqual({ n: 2, keep: true })
+      })
+
+      test('restore applies maxLifetime', async () => {
+        const store = await makeStore({ maxAge: 10_000, maxLifetime: 60_000 })
+        const createdAt = clock.value - 1000
+        await store.restore({ id: 'r', data: {}, createdAt, expiresAt: clock.value + 3_600_000 })
+        expect((await store.get('r'))!.expiresAt).toBe(createdAt + 60_000)
+      })
+
+      test('iterating after close rejects with ERR_STORE_CLOSED', async () => {
+        const store = await makeStore()
+        for (let i = 0; i < 300; i++) await store.set(`s${i}`, { i })
+        const iterator = store.entries()
+        await iterator.next()
+        await store.close()
+        await expect(
+          (async () => {
+            for (let i = 0; i < 300; i++) await iterator.next()
+          })(),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' })
+      })
+    })
+
     describe('close', () => {
       test('after close every call rejects with ERR_STORE_CLOSED and close is idempotent', async () => {
         const store = await makeStore()
