@@ -133,7 +133,8 @@ export function spawnNode(script: string, args: string[]): Child {
       children.delete(child)
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.stdin.end()
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+        // Generous: a loaded CI machine can be slow to close the store and the client.
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000)
         const code = await exited
         clearTimeout(timer)
         return code
