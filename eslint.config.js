@@ -4,7 +4,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/data/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/data/**', '**/.scratch/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,0 +1,279 @@
+// express-session's Store API alone (get/set/touch with callbacks): 80% get, 15% set, 5% touch
+// with a fixed number of operations in flight over uniformly random keys, for MemoryStore,
+// memorystore, connect-redis and @levelsession/express (classic-level and Redis backends), in
+// alternating rounds in one process. Run `node tools/bench/express-store.mjs --help` for the flags.
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import session from 'express-session'
+import { RedisStore } from 'connect-redis'
+import { createClient } from 'redis'
+import { createSessionStore, generateSessionId } from '@levelsession/core'
+import { LevelSessionStore } from '@levelsession/express'
+import { redisBackend } from '@levelsession/redis'
+import {
+  collectGarbage,
+  environment,
+  flags,
+  fmt,
+  median,
+  sessionData,
+  table,
+  tempDir,
+} from './lib.mjs'
+import { installCleanup, ownDir, releaseDir, startRedis } from './procs.mjs'
+
+const require = createRequire(import.meta.url)
+const MemoryStoreFactory = require('memorystore')
+
+const VARIANTS = {
+  memory: "express-session's MemoryStore",
+  memorystore: 'memorystore 1.6 (LRU, JSON strings)',
+  'connect-redis': 'connect-redis 9 + node-redis 5, loopback redis-server',
+  level: '@levelsession/express, classic-level, default options',
+  'level-redis': '@levelsession/express on @levelsession/redis, same redis-server',
+  // Not run by default: shows what the default cacheSize costs when sessions outnumber it.
+  'level-cache': '@levelsession/express, classic-level, cacheSize = --sessions',
+}
+const DEFAULT_VARIANTS = ['memory', 'memorystore', 'connect-redis', 'level', 'level-redis']
+
+const opts = flags(
+  {
+    sessions: {
+      type: 'number',
+      default: 20_000,
+      env: 'BENCH_SESSIONS',
+      help: 'sessions preloaded',
+    },
+    rounds: { type: 'number', default: 5, env: 'BENCH_ROUNDS', help: 'measured rounds' },
+    duration: { type: 'number', default: 2, env: 'BENCH_DURATION', help: 'seconds per round' },
+    concurrency: { type: 'number', default: 64, env: 'BENCH_CONCURRENCY', help: 'ops in flight' },
+    warmup: {
+      type: 'number',
+      default: 1,
+      env: 'BENCH_WARMUP',
+      help: 'warm-up seconds per variant',
+    },
+    variants: {
+      type: 'string',
+      default: DEFAULT_VARIANTS.join(','),
+      env: 'BENCH_VARIANTS',
+      help: `comma-separated subset of ${Object.keys(VARIANTS).join(',')}`,
+    },
+    redis: {
+      type: 'string',
+      default: '/usr/bin/redis-server',
+      env: 'BENCH_REDIS_SERVER',
+      help: 'redis-server binary (started on a free loopback port, no persistence)',
+    },
+    limit: {
+      type: 'number',
+      default: 600,
+      env: 'BENCH_LIMIT',
+      help: 'hard time limit in seconds for the whole script (0 = none)',
+    },
+  },
+  'usage: node tools/bench/express-store.mjs [flags]',
+)
+
+const MAX_AGE = 86_400_000
+const GET = 0.8
+const SET = 0.95 // 0.8..0.95 set, the rest touch
+const variantNames = [...new Set(opts.variants.split(',').filter(Boolean))]
+for (const name of variantNames) {
+  if (!(name in VARIANTS)) throw new TypeError(`unknown variant ${name}`)
+}
+if (opts.sessions < 1 || opts.concurrency < 1 || opts.rounds < 1) {
+  throw new RangeError('--sessions, --concurrency and --rounds must be at least 1')
+}
+installCleanup(opts.limit)
+
+const ids = Array.from({ length: opts.sessions }, () => generateSessionId())
+
+/**
+ * A session as express-session hands it to a store: a plain object whose `cookie` carries a live
+ * `Date` in `expires` (a day ahead, so no store treats it as expired), plus app fields.
+ */
+function expressSession(i) {
+  const data = sessionData(i, MAX_AGE)
+  data.cookie = { ...data.cookie, expires: new Date(Date.now() + MAX_AGE) }
+  return data
+}
+const pool = Array.from({ length: 1024 }, (_, i) => expressSession(i))
+const bytes = median(pool.map((d) => JSON.stringify(d).length))
+
+/** Promise wrappers over the callback API (the same thin wrapper for every store). */
+function call(store, method, ...args) {
+  return new Promise((resolve, reject) => {
+    store[method](...args, (error, result) => (error ? reject(error) : resolve(result)))
+  })
+}
+
+let redis
+const redisClients = []
+async function redisClient() {
+  redis ??= await startRedis(opts.redis)
+  const client = createClient({ url: redis.url })
+  client.on('error', (error) => console.error('redis client', error.message))
+  await client.connect()
+  redisClients.push(client)
+  return client
+}
+
+async function makeStore(name) {
+  switch (name) {
+    case 'memory':
+      return { store: new session.MemoryStore(), close: async () => {} }
+    case 'memorystore': {
+      const MemoryStore = MemoryStoreFactory(session)
+      // No checkPeriod: no pruning timer, as with the other in-memory store.
+      const store = new MemoryStore()
+      return { store, close: async () => store.stopInterval() }
+    }
+    case 'connect-redis': {
+      const client = await redisClient()
+      return { store: new RedisStore({ client, prefix: 'cr:' }), close: async () => {} }
+    }
+    case 'level':
+    case 'level-cache': {
+      const dir = ownDir(await tempDir('express-store'))
+      const cache = name === 'level-cache' ? { cacheSize: opts.sessions } : {}
+      const store = new LevelSessionStore({ path: dir, cleanupInterval: 0, ...cache })
+      await store.ready()
+      return {
+        store,
+        compact: () => store.core.backend.db?.compactRange?.(' ', '\uffff'),
+        close: async () => {
+          await store.close()
+          releaseDir(dir)
+        },
+      }
+    }
+    case 'level-redis': {
+      const client = await redisClient()
+      const core = createSessionStore({
+        backend: redisBackend({ client, prefix: 'ls:' }),
+        cleanupInterval: 0,
+      })
+      const store = new LevelSessionStore({ store: core })
+      await store.ready()
+      return {
+        store,
+        close: async () => {
+          await store.close()
+          await core.close()
+        },
+      }
+    }
+    default:
+      throw new TypeError(`unknown variant ${name}`)
+  }
+}
+
+/** Runs the mix on one store for `seconds`; returns ops/s and misses. */
+async function run(store, seconds) {
+  let done = 0
+  let misses = 0
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const id = ids[Math.floor(Math.random() * ids.length)]
+      const r = Math.random()
+      if (r < GET) {
+        if ((await call(store, 'get', id)) == null) misses++
+      } else if (r < SET) {
+        await call(store, 'set', id, pool[Math.floor(Math.random() * pool.length)])
+      } else {
+        await call(store, 'touch', id, pool[Math.floor(Math.random() * pool.length)])
+      }
+      done++
+    }
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, worker))
+  return { opsPerSec: done / ((performance.now() - started) / 1000), misses }
+}
+
+console.log(`express-store.mjs: ${environment()}`)
+console.log(
+  `${fmt.int(opts.sessions)} sessions of ~${bytes} bytes JSON, 80% get / 15% set / 5% touch ` +
+    `through express-session's callback API, ${opts.concurrency} in flight, uniform keys, ` +
+    `${opts.rounds} rounds of ${opts.duration} s, alternating order` +
+    (collectGarbage() ? ', gc between rounds' : ''),
+)
+
+const targets = []
+try {
+  for (const name of variantNames) {
+    const target = { name, ...(await makeStore(name)) }
+    targets.push(target)
+    const t0 = performance.now()
+    for (let start = 0; start < ids.length; start += 1000) {
+      const wave = []
+      for (let i = start; i < Math.min(ids.length, start + 1000); i++) {
+        wave.push(call(target.store, 'set', ids[i], pool[i % pool.length]))
+      }
+      await Promise.all(wave)
+    }
+    const seconds = (performance.now() - t0) / 1000
+    await target.compact?.()
+    console.log(`preloaded ${name.padEnd(13)} ${fmt.int(ids.length / seconds)} sets/s`)
+  }
+  if (opts.warmup > 0) for (const t of targets) await run(t.store, opts.warmup)
+
+  const results = new Map(targets.map((t) => [t.name, []]))
+  const rows = []
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) {
+      collectGarbage()
+      const r = await run(target.store, opts.duration)
+      results.get(target.name).push(r)
+      rows.push([
+        round + 1,
+        target.name,
+        fmt.int(r.opsPerSec),
+        r.misses > 0 ? `${r.misses} gets missed!` : '',
+      ])
+    }
+  }
+  console.log('\nper round')
+  table(['round', 'variant', 'ops/s', ''], rows, [0, 2])
+
+  /** Median over rounds of (variant / base) in the same round. */
+  const ratioTo = (name, base) => {
+    const a = results.get(name)
+    const b = results.get(base)
+    if (a === undefined || b === undefined) return undefined
+    return median(a.map((r, i) => r.opsPerSec / b[i].opsPerSec))
+  }
+  const show = (n) => (n === undefined ? '-' : fmt.ratio(n))
+  console.log('\nsummary (ratios: median over rounds of the per-round ratio)')
+  table(
+    ['variant', 'median ops/s', 'min', 'max', 'vs MemoryStore', 'vs connect-redis', ''],
+    targets.map(({ name }) => {
+      const list = results.get(name).map((r) => r.opsPerSec)
+      return [
+        name,
+        fmt.int(median(list)),
+        fmt.int(Math.min(...list)),
+        fmt.int(Math.max(...list)),
+        show(ratioTo(name, 'memory')),
+        show(ratioTo(name, 'connect-redis')),
+        VARIANTS[name],
+      ]
+    }),
+    [1, 2, 3, 4, 5],
+  )
+  console.log('\ntargets')
+  const check = (label, value, min) => {
+    if (value === undefined) return
+    console.log(`  ${label} >= ${min}x: ${fmt.ratio(value)} ${value >= min ? 'MET' : 'NOT MET'}`)
+  }
+  check('level vs MemoryStore', ratioTo('level', 'memory'), 0.75)
+  check('level vs connect-redis', ratioTo('level', 'connect-redis'), 1.2)
+  check('level-redis vs connect-redis', ratioTo('level-redis', 'connect-redis'), 1.0)
+} finally {
+  for (const target of targets) await target.close()
+  for (const client of redisClients) client.destroy()
+  await redis?.stop()
+}
