@@ -21,7 +21,7 @@ import {
 } from './lib.mjs'
 
 const VARIANTS = {
-  store: 'levelsession, classic-level, default cache (20,000)',
+  store: 'levelsession, classic-level, default cache',
   raw: 'raw classic-level, valueEncoding json',
   nocache: 'levelsession, classic-level, cacheSize: 0',
   memory: 'levelsession on memory-level (reference)',

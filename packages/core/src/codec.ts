@@ -40,12 +40,21 @@ export async function encodeValue<D>(
   return bytes
 }
 
-/** Decodes stored bytes; any failure becomes a `SessionDecodeError`. */
-export async function decodeValue<D>(codec: Codec<D>, id: string, bytes: Uint8Array): Promise<D> {
+/**
+ * Decodes stored bytes, synchronously when the codec is; any failure (thrown or rejected)
+ * becomes a `SessionDecodeError`.
+ */
+export function decodeValue<D>(codec: Codec<D>, id: string, bytes: Uint8Array): D | Promise<D> {
+  let result: D | Promise<D>
   try {
-    if (codec.binary === true) return await codec.decode(bytes)
-    return await codec.decode(decoder.decode(bytes))
+    result = codec.binary === true ? codec.decode(bytes) : codec.decode(decoder.decode(bytes))
   } catch (error) {
     throw new SessionDecodeError(id, error)
   }
+  if (result instanceof Promise) {
+    return result.catch((error: unknown) => {
+      throw new SessionDecodeError(id, error)
+    })
+  }
+  return result
 }

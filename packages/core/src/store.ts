@@ -85,6 +85,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   /** The live session, or `undefined` (unknown, expired, invalid id or undecodable). */
   get(id: string): Promise<SessionRecord<D> | undefined> {
+    const hit = this.#fromCache(id)
+    if (hit !== undefined) return Promise.resolve(hit)
     return this.#op('get', async () => {
       if (!isValidSessionId(id)) return undefined
       const stored = await this.backend.load(id).catch((error: unknown) => {
@@ -423,6 +425,27 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     } catch (error) {
       // The read already answers "no session"; the cleaner retries the delete.
       this.#report(new SessionStoreIOError('delete of an expired session', error))
+    }
+  }
+
+  /**
+   * The hot path: a live session in the backend's cache, decoded by a synchronous codec, costs
+   * no storage call and no promise chain. Anything else (a miss, an expired session, an async
+   * codec, a decode failure) takes the full path.
+   */
+  #fromCache(id: string): SessionRecord<D> | undefined {
+    if (!this.#open || this.#closing !== undefined || this.backend.peek === undefined)
+      return undefined
+    if (!isValidSessionId(id)) return undefined
+    const stored = this.backend.peek(id)
+    if (stored === undefined || !this.#isLive(stored, this.#now())) return undefined
+    try {
+      const data = decodeValue(this.options.codec, id, stored.value)
+      return data instanceof Promise
+        ? (data.catch(() => undefined), undefined)
+        : record(stored, data)
+    } catch {
+      return undefined
     }
   }
 

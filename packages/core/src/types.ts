@@ -205,6 +205,11 @@ export interface Backend {
   clear(): Promise<void>
   /** Removes sessions with `expiresAt <= now`, walking only the expiry index. */
   sweep(options: SweepOptions): Promise<SweepResult>
+  /**
+   * The stored session if the backend holds it in memory, else `undefined`, synchronously; for
+   * backends with a coherent in-process cache (the store's fast path for `get`).
+   */
+  peek?(id: string): StoredSession | undefined
   /** Checks the indexes against the sessions; resolves to a list of problems (empty when sound). */
   verify?(): Promise<string[]>
   /** Counts for operators; see `StoreStats` (the store fills in what a backend leaves out). */

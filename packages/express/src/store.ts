@@ -227,9 +227,9 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (!isObject(data) || !isObject(data.cookie)) return null
     const { cookie } = data
     if (cookie.expires === null || cookie.expires === undefined) return data as T
-    const left = record.expiresAt - this.core.options.now()
-    const expires = new Date(Date.now() + left).toISOString()
-    return { ...data, cookie: { ...cookie, expires } } as unknown as T
+    // The record's data is a fresh copy (every get decodes anew): set the field in place.
+    cookie.expires = new Date(Date.now() + record.expiresAt - this.core.options.now()).toISOString()
+    return data as T
   }
 }
 

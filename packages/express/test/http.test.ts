@@ -168,6 +168,8 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
     const browser = request.agent(app.url)
     await browser.get('/count').expect(200)
 
+    // The cached copy would answer without a read: make this read go to storage.
+    vi.spyOn(store.core.backend, 'peek').mockReturnValueOnce(undefined)
     vi.spyOn(store.core.backend, 'load').mockRejectedValueOnce(new Error('disk unplugged'))
     await browser.get('/count').expect(500, { code: 'ERR_STORE_IO' })
     expect(app.errors).toHaveLength(1)

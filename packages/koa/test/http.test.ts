@@ -203,6 +203,8 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     const browser = request.agent(app.url)
     const { key } = view(await browser.get('/count').expect(200))
 
+    // The cached copy would answer without a read: make this read go to storage.
+    vi.spyOn(store.core.backend, 'peek').mockReturnValueOnce(undefined)
     vi.spyOn(store.core.backend, 'load').mockRejectedValueOnce(new Error('disk on fire'))
     await browser.get('/count').expect(500)
     expect(app.errors).toEqual([expect.objectContaining({ code: 'ERR_STORE_IO' })])

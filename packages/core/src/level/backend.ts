@@ -131,6 +131,10 @@ export class LevelBackend implements Backend {
     ])
   }
 
+  peek(id: string): StoredSession | undefined {
+    return this.#barrier === undefined ? this.#cache.get(id) : undefined
+  }
+
   async load(id: string): Promise<StoredSession | undefined> {
     if (this.#barrier === undefined) {
       const cached = this.#cache.get(id)
@@ -458,19 +462,25 @@ export class LevelBackend implements Backend {
 
   #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
     const key = expiryKey(next.expiresAt, next.id)
-    // Index entries are put on every write, not only when they move: cheap, and a write then
-    // repairs an entry that anything (a crash mid-repair, an old bug) left out.
     const ops: BatchOp[] = [
       { type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) },
-      { type: 'put', sublevel: this.#expiry, key, value: '' },
     ]
-    if (current !== undefined && current.expiresAt !== next.expiresAt) {
-      ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, next.id) })
+    // Index entries move only when they change: every write holds the id's lock and clear()
+    // runs alone, so `current` is exactly what the indexes hold.
+    if (current?.expiresAt !== next.expiresAt) {
+      ops.push({ type: 'put', sublevel: this.#expiry, key, value: '' })
+      if (current !== undefined) {
+        ops.push({
+          type: 'del',
+          sublevel: this.#expiry,
+          key: expiryKey(current.expiresAt, next.id),
+        })
+      }
     }
     if (current?.userId !== undefined && current.userId !== next.userId) {
       ops.push(...userOps(this.#users, current))
     }
-    if (next.userId !== undefined) {
+    if (next.userId !== undefined && current?.userId !== next.userId) {
       ops.push({
         type: 'put',
         sublevel: this.#users,

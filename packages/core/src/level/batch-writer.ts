@@ -44,8 +44,9 @@ export class BatchWriter {
   }
 
   async #flush(): Promise<void> {
-    // Let the rest of this tick's writes join the first batch.
-    await Promise.resolve()
+    // Let the writes of this turn of the event loop join the first batch: LevelDB writes one
+    // larger batch faster than several small ones.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     while (this.#waiters.length > 0) {
       const ops = this.#ops
       const waiters = this.#waiters

@@ -1,7 +1,8 @@
 /**
  * @module
- * Grouped point reads: reads that arrive while one is in flight wait and go out together as one
- * `getMany`, so a busy store pays one hop to LevelDB's thread for many reads.
+ * Grouped point reads: while `lanes` reads are in flight, further reads wait and go out together
+ * as one `getMany`, so a busy store pays one hop to LevelDB's threads for many reads while still
+ * reading on more than one thread at once.
  */
 import type { AbstractLevel } from 'abstract-level'
 
@@ -17,19 +18,24 @@ export interface ReadSource<V> {
 
 export class ReadBatcher<V> {
   readonly #source: ReadSource<V>
+  readonly #lanes: number
   #keys: string[] = []
   #waiters: Waiter<V>[] = []
-  #busy = false
+  #inFlight = 0
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(source: ReadSource<V> | AbstractLevel<any, string, V>) {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    source: ReadSource<V> | AbstractLevel<any, string, V>,
+    lanes = 1,
+  ) {
     this.#source = source as ReadSource<V>
+    this.#lanes = lanes
   }
 
   get(key: string): Promise<V | undefined> {
-    if (!this.#busy) {
-      // Nothing in flight: read at once, and collect what arrives meanwhile.
-      this.#busy = true
+    if (this.#inFlight < this.#lanes) {
+      // A lane is free: read at once, and collect what arrives meanwhile.
+      this.#inFlight++
       return this.#source.get(key).finally(() => this.#next())
     }
     return new Promise<V | undefined>((resolve, reject) => {
@@ -38,9 +44,10 @@ export class ReadBatcher<V> {
     })
   }
 
+  /** A lane came free: send everything that waited as one read, or free the lane. */
   #next(): void {
     if (this.#keys.length === 0) {
-      this.#busy = false
+      this.#inFlight--
       return
     }
     const keys = this.#keys
