@@ -28,6 +28,8 @@ const VARIANTS = {
   'koa-map': 'koa-session external store on a Map',
   'koa-level': '@levelsession/koa, classic-level',
   'koa-level-redis': '@levelsession/koa on Redis',
+  'hono-memory': '@levelsession/hono on memory-level',
+  'hono-level': '@levelsession/hono, classic-level',
 }
 const ROUTES = ['/', '/read']
 
@@ -239,7 +241,11 @@ try {
   for (const v of variants) {
     for (const route of routes) {
       const list = results.get(`${v.name} ${route}`)
-      const base = v.name.startsWith('koa-') ? 'koa-map' : 'express-memory'
+      const base = v.name.startsWith('koa-')
+        ? 'koa-map'
+        : v.name.startsWith('hono-')
+          ? 'hono-memory'
+          : 'express-memory'
       summary.push([
         v.name,
         route,
@@ -271,7 +277,10 @@ try {
     summary,
     [2, 3, 4, 5, 6, 7, 8, 9],
   )
-  console.log("  (vs memory: Express variants against MemoryStore, Koa variants against 'koa-map')")
+  console.log(
+    "  (vs memory: Express variants against MemoryStore, Koa variants against 'koa-map', " +
+      "Hono variants against 'hono-memory')",
+  )
   console.log(
     '  (server CPU: user+system time of the server child, all its threads, per request; ' +
       'redis: the same for redis-server)',
@@ -294,6 +303,11 @@ try {
       1.0,
     )
     check(`koa-level vs koa-map, GET ${route}`, ratio('koa-level', 'koa-map', route), 0.9)
+    check(
+      `hono-level vs hono-memory, GET ${route}`,
+      ratio('hono-level', 'hono-memory', route),
+      0.85,
+    )
   }
 } finally {
   for (const v of variants) {

@@ -20,6 +20,8 @@ export const VARIANTS = {
   'koa-map': 'Koa 3 + koa-session 7, external store on a Map (no serialization)',
   'koa-level': 'Koa 3 + koa-session 7, @levelsession/koa (classic-level)',
   'koa-level-redis': 'Koa 3 + koa-session 7, @levelsession/koa on Redis',
+  'hono-memory': 'Hono 4 + @levelsession/hono on memory-level (the ceiling)',
+  'hono-level': 'Hono 4 + @levelsession/hono (classic-level)',
 }
 
 const MAX_AGE = 86_400_000
@@ -95,6 +97,19 @@ async function makeStore(variant) {
         },
       }
     }
+    case 'hono-memory':
+    case 'hono-level': {
+      const { createSessionStore } = await import('@levelsession/core')
+      const store =
+        variant === 'hono-level'
+          ? createSessionStore({ path: benchDir(), cleanupInterval: 0 })
+          : createSessionStore({
+              db: new (await import('memory-level')).MemoryLevel(),
+              cleanupInterval: 0,
+            })
+      await store.ready()
+      return { store, close: () => store.close() }
+    }
     case 'koa-cookie':
       return { store: undefined, close: async () => {} }
     case 'koa-map': {
@@ -163,6 +178,22 @@ async function koaApp(store) {
   return app
 }
 
+async function honoApp(store) {
+  const { Hono } = await import('hono')
+  const { getRequestListener } = await import('@hono/node-server')
+  const { session } = await import('@levelsession/hono')
+  const app = new Hono()
+  app.use(session({ store, secret: SECRET, cookie: { maxAge: MAX_AGE } }))
+  app.get('/', (c) => {
+    const s = c.get('session')
+    const views = (s.get('views') ?? 0) + 1
+    s.set('views', views)
+    return c.text(`views ${views}`)
+  })
+  app.get('/read', (c) => c.text(`views ${c.get('session').get('views') ?? 0}`))
+  return getRequestListener(app.fetch)
+}
+
 const [variant, portArg] = process.argv.slice(2)
 if (!(variant in VARIANTS) || !/^\d+$/.test(portArg ?? '')) {
   console.error(`usage: node servers/app.mjs <${Object.keys(VARIANTS).join('|')}> <port>`)
@@ -172,7 +203,9 @@ if (!(variant in VARIANTS) || !/^\d+$/.test(portArg ?? '')) {
 const { store, close } = await makeStore(variant)
 const handler = variant.startsWith('koa-')
   ? (await koaApp(store)).callback()
-  : await expressApp(store)
+  : variant.startsWith('hono-')
+    ? await honoApp(store)
+    : await expressApp(store)
 const server = createServer(handler)
 server.keepAliveTimeout = 60_000
 
