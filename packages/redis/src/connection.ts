@@ -1,9 +1,16 @@
 /**
  * @module
  * One way to send a command through either a node-redis client or a node-redis cluster client,
- * routed by its first key, with a per-command timeout and a fixed reply mapping (so a client-wide
+ * routed by its first key, with a time limit and a fixed reply mapping (so a client-wide
  * `typeMapping` set by the application never changes what the backend reads).
+ *
+ * The time limit is shared: commands sent within one short window share one AbortController
+ * and one timer, instead of node-redis's `timeout` option, which makes an `AbortSignal.timeout`
+ * per command (that alone halved throughput). The window's signal removes commands still
+ * queued (offline queue); its deadline also bounds commands already written, whose late replies
+ * are then ignored.
  */
+import { setMaxListeners } from 'node:events'
 import { RESP_TYPES } from 'redis'
 
 export type Argument = string | Buffer
@@ -11,7 +18,7 @@ export type Argument = string | Buffer
 /** The per-command options the backend passes. */
 export interface CommandOptions {
   typeMapping?: object
-  timeout?: number
+  abortSignal?: AbortSignal
 }
 
 // Structural types: a client created with modules, scripts or a RESP version of its own still
@@ -43,13 +50,63 @@ export interface SendOptions {
   binary?: boolean
 }
 
+/** Commands sent in one window share its signal and its deadline. */
+interface Window {
+  opened: number
+  signal: AbortSignal
+  /** Rejecters of the window's commands still waiting; all called at the deadline. */
+  pending: Set<(error: Error) => void>
+}
+
 export class Connection {
   readonly #client: RedisClient | RedisCluster
   readonly #timeout: number | undefined
+  /** How long a window stays open for new commands: a limit is at most this much longer. */
+  readonly #slack: number
+  #window: Window | undefined
 
   constructor(client: RedisClient | RedisCluster, timeout: number | undefined) {
     this.#client = client
     this.#timeout = timeout
+    this.#slack = timeout === undefined ? 0 : Math.max(1, Math.min(50, Math.floor(timeout / 4)))
+  }
+
+  /** The current window, or a new one once it has been open for `#slack` ms. */
+  #currentWindow(timeout: number): Window {
+    const now = Date.now()
+    const open = this.#window
+    if (open !== undefined && now - open.opened < this.#slack) return open
+    const controller = new AbortController()
+    // One signal serves every command of the window: no listener-count warnings.
+    setMaxListeners(0, controller.signal)
+    const window: Window = { opened: now, signal: controller.signal, pending: new Set() }
+    setTimeout(() => {
+      const error = timeoutError(timeout)
+      controller.abort(error)
+      for (const reject of window.pending) reject(error)
+      window.pending.clear()
+    }, timeout + this.#slack).unref()
+    this.#window = window
+    return window
+  }
+
+  /** `reply`, or the window's timeout error if the window's deadline comes first. */
+  #bound<T>(reply: Promise<T>, window: Window): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      window.pending.add(reject)
+      reply.then(
+        (value) => {
+          window.pending.delete(reject)
+          resolve(value)
+        },
+        (error: unknown) => {
+          window.pending.delete(reject)
+          // node-redis rejects with Errors; pass them on as they are.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error)
+        },
+      )
+    })
   }
 
   get isCluster(): boolean {
@@ -58,26 +115,16 @@ export class Connection {
 
   /** Sends one command to the node that owns `key`. */
   send<T>(key: string, args: Argument[], options: SendOptions = {}): Promise<T> {
-    const commandOptions = {
-      typeMapping: options.binary === true ? BINARY : TEXT,
-      ...(this.#timeout === undefined ? {} : { timeout: this.#timeout }),
-    }
+    const typeMapping = options.binary === true ? BINARY : TEXT
+    const timeout = this.#timeout
+    const window = timeout === undefined ? undefined : this.#currentWindow(timeout)
+    const commandOptions =
+      window === undefined ? { typeMapping } : { typeMapping, abortSignal: window.signal }
     const client = this.#client
     const reply = isCluster(client)
       ? client.sendCommand<T>(key, false, args, commandOptions)
       : client.sendCommand<T>(args, commandOptions)
-    return reply.catch((error: unknown) => {
-      // node-redis's TimeoutError has no message; say what happened and which option bounds it.
-      if (error instanceof Error && error.constructor.name === 'TimeoutError') {
-        const wrapped = new Error(
-          `no reply from Redis within ${this.#timeout} ms (commandTimeout)`,
-          { cause: error },
-        )
-        wrapped.name = 'TimeoutError'
-        throw wrapped
-      }
-      throw error
-    })
+    return window === undefined ? reply : this.#bound(reply, window)
   }
 
   /** Every key matching `pattern` on every master (SCAN; duplicates possible). */
@@ -89,10 +136,13 @@ export class Connection {
     for (const node of nodes) {
       let cursor = '0'
       do {
-        const [next, keys] = await node.sendCommand<[string, string[]]>(
+        const scan = node.sendCommand<[string, string[]]>(
           ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'],
-          { typeMapping: TEXT, ...(this.#timeout === undefined ? {} : { timeout: this.#timeout }) },
+          { typeMapping: TEXT },
         )
+        const timeout = this.#timeout
+        const [next, keys] =
+          timeout === undefined ? await scan : await this.#bound(scan, this.#currentWindow(timeout))
         cursor = next
         yield* keys
       } while (cursor !== '0')
@@ -102,4 +152,11 @@ export class Connection {
 
 function isCluster(client: RedisClient | RedisCluster): client is RedisCluster {
   return typeof (client as Partial<RedisCluster>).nodeClient === 'function'
+}
+
+/** The error a command gets when Redis has not answered in time. */
+function timeoutError(timeout: number): Error {
+  const error = new Error(`no reply from Redis within ${timeout} ms (commandTimeout)`)
+  error.name = 'TimeoutError'
+  return error
 }
