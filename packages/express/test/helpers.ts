@@ -23,11 +23,7 @@ export const EXPRESS_VERSIONS = [
 export type ExpressFactory = (typeof EXPRESS_VERSIONS)[number]['express']
 
 /** A clock the tests move by hand: pass `now` to the core store. */
-export function manualClock(start = Date.now()): TestClock {
-  const clock = new TestClock()
-  clock.value = start
-  return clock
-}
+export const manualClock = (start = Date.now()): TestClock => new TestClock(start)
 
 /** A store on a temp directory, closed when the test finishes. */
 export async function openStore(

@@ -17,11 +17,7 @@ export interface Data {
 }
 
 /** A clock the tests move by hand: pass `now` to the core store. */
-export function manualClock(start = Date.UTC(2030, 0, 1)): TestClock {
-  const clock = new TestClock()
-  clock.value = start
-  return clock
-}
+export const manualClock = (start = Date.UTC(2030, 0, 1)): TestClock => new TestClock(start)
 
 /** What the test app's routes answer. */
 export interface View {

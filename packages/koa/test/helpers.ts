@@ -23,11 +23,7 @@ export const KOA_VERSIONS = [
 export type KoaClass = (typeof KOA_VERSIONS)[number]['Koa']
 
 /** A clock the tests move by hand: pass `now` to the core store. */
-export function manualClock(start = Date.now()): TestClock {
-  const clock = new TestClock()
-  clock.value = start
-  return clock
-}
+export const manualClock = (start = Date.now()): TestClock => new TestClock(start)
 
 /** A store on a temp directory with a `user` index, closed when the test finishes. */
 export async function openStore(

@@ -42,8 +42,11 @@ export interface ConformanceSuiteOptions {
 
 /** A clock the tests move by hand. */
 export class TestClock {
-  value = Date.UTC(2030, 0, 1)
+  value: number
   readonly now = (): number => this.value
+  constructor(start = Date.UTC(2030, 0, 1)) {
+    this.value = start
+  }
   advance(ms: number): void {
     this.value += ms
   }
