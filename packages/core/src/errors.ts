@@ -4,19 +4,23 @@
  * check `err.code` rather than `instanceof` (an app can load two copies of this package).
  */
 
-export type SessionErrorCode =
-  | 'ERR_STORE_CLOSED'
-  | 'ERR_STORE_LOCKED'
-  | 'ERR_STORE_CORRUPT'
-  | 'ERR_STORE_UNRECOGNISED'
-  | 'ERR_STORE_SCHEMA'
-  | 'ERR_STORE_OPEN'
-  | 'ERR_STORE_IO'
-  | 'ERR_SESSION_ID'
-  | 'ERR_SESSION_USER_ID'
-  | 'ERR_SESSION_TOO_LARGE'
-  | 'ERR_SESSION_ENCODE'
-  | 'ERR_SESSION_DECODE'
+/** Every code a `SessionError` can carry; stable across versions. */
+export const SESSION_ERROR_CODES = [
+  'ERR_STORE_CLOSED',
+  'ERR_STORE_LOCKED',
+  'ERR_STORE_CORRUPT',
+  'ERR_STORE_UNRECOGNISED',
+  'ERR_STORE_SCHEMA',
+  'ERR_STORE_OPEN',
+  'ERR_STORE_IO',
+  'ERR_SESSION_ID',
+  'ERR_SESSION_USER_ID',
+  'ERR_SESSION_TOO_LARGE',
+  'ERR_SESSION_ENCODE',
+  'ERR_SESSION_DECODE',
+] as const
+
+export type SessionErrorCode = (typeof SESSION_ERROR_CODES)[number]
 
 export class SessionError extends Error {
   readonly code: SessionErrorCode
@@ -173,20 +177,7 @@ export class SessionDecodeError extends SessionError {
   }
 }
 
-const CODES = new Set<string>([
-  'ERR_STORE_CLOSED',
-  'ERR_STORE_LOCKED',
-  'ERR_STORE_CORRUPT',
-  'ERR_STORE_UNRECOGNISED',
-  'ERR_STORE_SCHEMA',
-  'ERR_STORE_OPEN',
-  'ERR_STORE_IO',
-  'ERR_SESSION_ID',
-  'ERR_SESSION_USER_ID',
-  'ERR_SESSION_TOO_LARGE',
-  'ERR_SESSION_ENCODE',
-  'ERR_SESSION_DECODE',
-] satisfies SessionErrorCode[])
+const CODES = new Set<string>(SESSION_ERROR_CODES)
 
 /** True for an error raised by any copy of this package (ESM or CommonJS). */
 export function isSessionError(error: unknown): error is SessionError {

@@ -21,27 +21,5 @@
  * ```
  */
 export { LevelSessionStore, type Callback, type LevelSessionStoreOptions } from './store.js'
-export {
-  ttlFromCookie,
-  MAX_TTL,
-  resolveStore,
-  type CookieLifetime,
-  type TtlDecision,
-  type ResolvedStore,
-  type StoreSource,
-  createSessionStore,
-  generateSessionId,
-  isValidSessionId,
-  isSessionError,
-  SessionError,
-  DEFAULT_MAX_AGE,
-  DEFAULT_CLEANUP_INTERVAL,
-  type SessionErrorCode,
-  type SessionStore,
-  type SessionStoreOptions,
-  type SessionRecord,
-  type DestroyUserOptions,
-  type Codec,
-  type Expiry,
-  type Durability,
-} from '@levelsession/core'
+// Core's API, errors and types, so an app needs one import.
+export * from '@levelsession/core'

@@ -30,19 +30,9 @@ export {
 } from './middleware.js'
 export { Session, FLASH_KEY } from './session.js'
 export type { SessionCookieOptions, SessionOptions, SessionSettings } from './options.js'
-export type { StoreSource } from '@levelsession/core'
 export { cookieMaxAge, MAX_COOKIE_AGE_SECONDS } from './cookie.js'
-export {
-  createSessionStore,
-  generateSessionId,
-  isSessionError,
-  isValidSessionId,
-  SessionError,
-  type SessionErrorCode,
-  type SessionRecord,
-  type SessionStore,
-  type SessionStoreOptions,
-} from '@levelsession/core'
+// Core's API, errors and types, so an app needs one import.
+export * from '@levelsession/core'
 
 declare module 'hono' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging

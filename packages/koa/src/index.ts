@@ -27,27 +27,5 @@ export type {
   DestroyOptions,
 } from './types.js'
 export { ttlFromMaxAge } from './ttl.js'
-export {
-  MAX_TTL,
-  resolveStore,
-  type ResolvedStore,
-  type StoreSource,
-  type TtlDecision,
-} from '@levelsession/core'
-export {
-  createSessionStore,
-  generateSessionId,
-  isValidSessionId,
-  isSessionError,
-  SessionError,
-  DEFAULT_MAX_AGE,
-  DEFAULT_CLEANUP_INTERVAL,
-  type SessionErrorCode,
-  type SessionStore,
-  type SessionStoreOptions,
-  type SessionRecord,
-  type DestroyUserOptions,
-  type Codec,
-  type Expiry,
-  type Durability,
-} from '@levelsession/core'
+// Core's API, errors and types, so an app needs one import.
+export * from '@levelsession/core'

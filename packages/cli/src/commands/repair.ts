@@ -7,13 +7,12 @@
  */
 import { cp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PID_FILE, SessionStoreLockedError } from '@levelsession/core'
+import { PID_FILE, readDatabaseOwner, SessionStoreLockedError } from '@levelsession/core'
 import { ClassicLevel } from 'classic-level'
 import type { Command } from 'commander'
 import { isRunning, requireDatabase, withStore } from '../database.js'
 import { type JsonOptions, withJson } from '../options.js'
 import { formatDuration, printResult } from '../output.js'
-import { readFile } from 'node:fs/promises'
 
 export function register(program: Command): void {
   withJson(
@@ -24,7 +23,7 @@ export function register(program: Command): void {
   ).action(async (path: string, options: JsonOptions) => {
     const location = await requireDatabase(path)
     const started = performance.now()
-    const holder = await pidOf(location)
+    const holder = (await readDatabaseOwner(location))?.pid
     if (holder !== undefined && holder !== process.pid && isRunning(holder)) {
       throw new SessionStoreLockedError(location, holder)
     }
@@ -61,16 +60,6 @@ export function register(program: Command): void {
         'once the app runs well on the repaired database.',
     ])
   })
-}
-
-/** The pid recorded in the database directory, if any. */
-async function pidOf(location: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt(await readFile(join(location, PID_FILE), 'utf8'), 10)
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /** Takes and releases LevelDB's lock, never creating anything; throws if another process has it. */
