@@ -20,40 +20,82 @@ export const jsonCodec: TextCodec<never> = {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** Encodes data to stored bytes, enforcing the size limit. Nothing is written on failure. */
-export async function encodeValue<D>(
+/** A session's encoded form: the stored bytes, and the text a text codec produced. */
+export interface Encoded {
+  value: Uint8Array
+  text?: string
+}
+
+/**
+ * Encodes data to stored bytes, enforcing the size limit; synchronous when the codec is, so the
+ * common JSON path costs no promise. Nothing is written on failure.
+ */
+export function encodeValue<D>(
   codec: Codec<D>,
   id: string,
   data: D,
   maxBytes: number,
-): Promise<Uint8Array> {
-  let bytes: Uint8Array
+): Encoded | Promise<Encoded> {
+  let encoded: string | Uint8Array | Promise<string | Uint8Array>
   try {
-    const encoded = await codec.encode(data)
-    if (typeof encoded === 'string') bytes = encoder.encode(encoded)
-    else if (encoded instanceof Uint8Array) bytes = encoded
-    else throw new TypeError(`the codec returned ${typeof encoded}, not a string or Uint8Array`)
+    encoded = codec.encode(data)
   } catch (error) {
     throw new SessionEncodeError(id, error)
   }
-  if (bytes.byteLength > maxBytes) throw new SessionTooLargeError(id, bytes.byteLength, maxBytes)
-  return bytes
+  if (encoded instanceof Promise) {
+    return encoded.then(
+      (result) => toBytes(id, result, maxBytes),
+      (error: unknown) => {
+        throw new SessionEncodeError(id, error)
+      },
+    )
+  }
+  return toBytes(id, encoded, maxBytes)
+}
+
+function toBytes(id: string, encoded: unknown, maxBytes: number): Encoded {
+  let out: Encoded
+  if (typeof encoded === 'string') {
+    // Kept only when decoding the bytes gives it back exactly (lone surrogates do not).
+    out = encoded.isWellFormed()
+      ? { value: encoder.encode(encoded), text: encoded }
+      : { value: encoder.encode(encoded) }
+  } else if (encoded instanceof Uint8Array) out = { value: encoded }
+  else {
+    throw new SessionEncodeError(
+      id,
+      new TypeError(`the codec returned ${typeof encoded}, not a string or Uint8Array`),
+    )
+  }
+  if (out.value.byteLength > maxBytes) {
+    throw new SessionTooLargeError(id, out.value.byteLength, maxBytes)
+  }
+  return out
+}
+
+/** What decoding needs of a stored session; `text` is filled in once decoded, for next time. */
+interface Decodable {
+  readonly id: string
+  readonly value: Uint8Array
+  text?: string | undefined
 }
 
 /**
- * Decodes stored bytes, synchronously when the codec is; any failure (thrown or rejected)
- * becomes a `SessionDecodeError`.
+ * Decodes a stored session's data, synchronously when the codec is; any failure (thrown or
+ * rejected) becomes a `SessionDecodeError`. A text codec's UTF-8 decoding is kept on the stored
+ * object: a cached session is then only parsed on later reads.
  */
-export function decodeValue<D>(codec: Codec<D>, id: string, bytes: Uint8Array): D | Promise<D> {
+export function decodeValue<D>(codec: Codec<D>, stored: Decodable): D | Promise<D> {
   let result: D | Promise<D>
   try {
-    result = codec.binary === true ? codec.decode(bytes) : codec.decode(decoder.decode(bytes))
+    if (codec.binary === true) result = codec.decode(stored.value)
+    else result = codec.decode((stored.text ??= decoder.decode(stored.value)))
   } catch (error) {
-    throw new SessionDecodeError(id, error)
+    throw new SessionDecodeError(stored.id, error)
   }
   if (result instanceof Promise) {
     return result.catch((error: unknown) => {
-      throw new SessionDecodeError(id, error)
+      throw new SessionDecodeError(stored.id, error)
     })
   }
   return result

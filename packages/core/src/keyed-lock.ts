@@ -3,27 +3,33 @@
  * Per-key mutual exclusion inside one process. LevelDB has no transactions, so every
  * read-modify-write of one session runs under its id's lock.
  */
+import { runFinally } from './finally.js'
+
+/** A held key's waiters, in arrival order; an empty queue means held with nobody waiting. */
+type Queue = (() => void)[]
 
 export class KeyedLock {
-  readonly #tails = new Map<string, Promise<void>>()
+  readonly #held = new Map<string, Queue>()
 
-  /** Runs `task` once every earlier task on `key` has settled. */
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key)
-    let release!: () => void
-    const tail = new Promise<void>((resolve) => (release = resolve))
-    this.#tails.set(key, tail)
-    try {
-      if (previous !== undefined) await previous
-      return await task()
-    } finally {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key)
-      release()
+  /**
+   * Runs `task` once every earlier task on `key` has settled. An uncontended key costs no extra
+   * promise: this is on every write's path.
+   */
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const queue = this.#held.get(key)
+    if (queue === undefined) {
+      this.#held.set(key, [])
+      return this.#execute(key, task)
     }
+    return new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        this.#execute(key, task).then(resolve, reject)
+      })
+    })
   }
 
   isLocked(key: string): boolean {
-    return this.#tails.has(key)
+    return this.#held.has(key)
   }
 
   /**
@@ -32,19 +38,30 @@ export class KeyedLock {
    */
   tryLockMany(keys: Iterable<string>): { taken: string[]; release: () => void } {
     const taken: string[] = []
-    let release!: () => void
-    const tail = new Promise<void>((resolve) => (release = resolve))
     for (const key of keys) {
-      if (this.#tails.has(key)) continue
-      this.#tails.set(key, tail)
+      if (this.#held.has(key)) continue
+      this.#held.set(key, [])
       taken.push(key)
     }
+    let released = false
     return {
       taken,
       release: () => {
-        for (const key of taken) if (this.#tails.get(key) === tail) this.#tails.delete(key)
-        release()
+        if (released) return
+        released = true
+        for (const key of taken) this.#release(key)
       },
     }
+  }
+
+  #execute<T>(key: string, task: () => Promise<T>): Promise<T> {
+    return runFinally(task, () => this.#release(key))
+  }
+
+  /** Hands the key to its next waiter, or frees it. */
+  #release(key: string): void {
+    const next = this.#held.get(key)?.shift()
+    if (next === undefined) this.#held.delete(key)
+    else next()
   }
 }

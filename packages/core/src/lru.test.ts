@@ -39,29 +39,41 @@ describe('LruCache', () => {
     const op = fc.oneof(
       fc.record({
         t: fc.constant('set' as const),
-        k: fc.integer({ min: 0, max: 6 }),
+        k: fc.integer({ min: 0, max: 14 }),
         v: fc.integer(),
       }),
-      fc.record({ t: fc.constant('get' as const), k: fc.integer({ min: 0, max: 6 }) }),
-      fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ t: fc.constant('get' as const), k: fc.integer({ min: 0, max: 14 }) }),
+      fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 14 }) }),
     )
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (cap, ops) => {
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 80 }), (cap, ops) => {
         const cache = new LruCache<number>(cap)
-        const model: [string, number][] = [] // oldest first
+        // Oldest first. A hit moves an entry to the front unless it moved there within the last
+        // cap/4 moves (exact LRU below capacity 4).
+        const model: { key: string; value: number; stamp: number }[] = []
+        let pushes = 0
+        const fresh = cap >> 2
         for (const o of ops) {
           const key = String(o.k)
-          const at = model.findIndex(([k]) => k === key)
+          const at = model.findIndex((e) => e.key === key)
           if (o.t === 'get') {
-            expect(cache.get(key)).toBe(at < 0 ? undefined : model[at]![1])
-            if (at >= 0) model.push(...model.splice(at, 1))
+            expect(cache.get(key)).toBe(at < 0 ? undefined : model[at]!.value)
+            if (at >= 0 && at !== model.length - 1 && pushes - model[at]!.stamp > fresh) {
+              const [moved] = model.splice(at, 1)
+              model.push({ ...moved!, stamp: ++pushes })
+            }
           } else if (o.t === 'del') {
             cache.delete(key)
             if (at >= 0) model.splice(at, 1)
           } else {
             cache.set(key, o.v)
-            if (at >= 0) model.splice(at, 1)
-            model.push([key, o.v])
+            if (at >= 0) {
+              const [old] = model.splice(at, 1)
+              const last = at === model.length
+              model.push({ key, value: o.v, stamp: last ? old!.stamp : ++pushes })
+            } else {
+              model.push({ key, value: o.v, stamp: ++pushes })
+            }
             if (model.length > cap) model.shift()
           }
           expect(cache.size).toBe(model.length)

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { Cleaner } from './cleaner.js'
-import { decodeValue, encodeValue } from './codec.js'
+import { decodeValue, type Encoded, encodeValue } from './codec.js'
 import {
   SessionDecodeError,
   SessionError,
@@ -109,24 +109,36 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * `createdAt + maxLifetime`.
    */
   set(id: string, data: D, options: SetOptions = {}): Promise<SessionRecord<D>> {
-    return this.#op('set', async () => {
+    return this.#op('set', () => {
       if (!isValidSessionId(id)) throw new SessionIdError(id)
       const ttl = ttlOption(options.ttl, this.options.maxAge)
       const userId = this.#userIdOf(data)
-      const value = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      const stored = await this.backend.update(id, (current) => {
-        // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
-        const now = this.#now()
-        const live = current !== undefined && this.#isLive(current, now) ? current : undefined
-        const createdAt = live?.createdAt ?? now
-        const expiresAt =
-          live !== undefined && this.options.expiry === 'fixed'
-            ? live.expiresAt
-            : this.#expiresAt(createdAt, now, ttl)
-        return { id, value, createdAt, expiresAt, ...(userId === undefined ? {} : { userId }) }
-      })
-      return record(stored!, data)
+      const encoded = encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
+      return encoded instanceof Promise
+        ? encoded.then((e) => this.#write(id, data, e, ttl, userId))
+        : this.#write(id, data, encoded, ttl, userId)
     })
+  }
+
+  async #write(
+    id: string,
+    data: D,
+    encoded: Encoded,
+    ttl: number,
+    userId: string | undefined,
+  ): Promise<SessionRecord<D>> {
+    const stored = await this.backend.update(id, (current) => {
+      // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
+      const now = this.#now()
+      const live = current !== undefined && this.#isLive(current, now) ? current : undefined
+      const createdAt = live?.createdAt ?? now
+      const expiresAt =
+        live !== undefined && this.options.expiry === 'fixed'
+          ? live.expiresAt
+          : this.#expiresAt(createdAt, now, ttl)
+      return toStored(id, encoded, createdAt, expiresAt, userId)
+    })
+    return record(stored!, data)
   }
 
   /**
@@ -144,7 +156,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       }
       let live = false
       let expired: StoredSession | undefined
-      await this.backend.update(id, async (current) => {
+      await this.backend.update(id, (current) => {
         // A backend may retry mutate (optimistic concurrency): only the last call counts.
         live = false
         expired = undefined
@@ -156,37 +168,46 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
           return null
         }
         live = true
-        const changed = patch === undefined ? undefined : await this.#patch(current, patch)
         const expiresAt =
           this.options.expiry === 'fixed'
             ? current.expiresAt
             : this.#expiresAt(current.createdAt, now, ttl)
-        const moved = expiresAt - current.expiresAt
-        // Lazy touch skips a small move, unless a ttl shorter than touchAfter makes it essential.
-        const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
-        if (changed === undefined && (moved === 0 || lazy)) return undefined
-        const base: StoredSession =
-          changed === undefined
-            ? current
-            : { id, createdAt: current.createdAt, ...changed, expiresAt }
-        return { ...base, expiresAt }
+        // Without a patch the mutation stays synchronous: no promise on the common path.
+        if (patch === undefined) return this.#touched(current, undefined, expiresAt, ttl)
+        return this.#patch(current, patch).then((changed) =>
+          this.#touched(current, changed, expiresAt, ttl),
+        )
       })
       if (expired !== undefined) this.#emitExpired(expired, 'read')
       return live
     })
   }
 
+  /** The session a touch writes, or `undefined` when nothing needs writing. */
+  #touched(
+    current: StoredSession,
+    changed: Patched | undefined,
+    expiresAt: number,
+    ttl: number,
+  ): StoredSession | undefined {
+    const moved = expiresAt - current.expiresAt
+    // Lazy touch skips a small move, unless a ttl shorter than touchAfter makes it essential.
+    const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
+    if (changed === undefined) return moved === 0 || lazy ? undefined : { ...current, expiresAt }
+    return toStored(current.id, changed, current.createdAt, expiresAt, changed.userId)
+  }
+
   /** Applies a touch's patch to the stored data; `undefined` when the data stays as it is. */
   async #patch(
     current: StoredSession,
     patch: NonNullable<TouchOptions<D>['patch']>,
-  ): Promise<{ value: Uint8Array; userId?: string } | undefined> {
+  ): Promise<Patched | undefined> {
     const { codec, maxSessionBytes } = this.options
-    const next = await patch(await decodeValue(codec, current.id, current.value))
+    const next = await patch(await decodeValue(codec, current))
     if (next === undefined) return undefined
     const userId = this.#userIdOf(next)
-    const value = await encodeValue(codec, current.id, next, maxSessionBytes)
-    return userId === undefined ? { value } : { value, userId }
+    const encoded = await encodeValue(codec, current.id, next, maxSessionBytes)
+    return userId === undefined ? encoded : { ...encoded, userId }
   }
 
   /** Removes a session; idempotent. Resolves to whether one was stored. */
@@ -302,8 +323,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         ...(userId === undefined ? {} : { userId }),
       }
       if (!this.#isLive(stored, now)) return false
-      const value = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      await this.backend.update(id, () => ({ ...stored, value }))
+      const encoded = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
+      await this.backend.update(id, () => ({ ...stored, ...encoded }))
       return true
     })
   }
@@ -440,7 +461,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const stored = this.backend.peek(id)
     if (stored === undefined || !this.#isLive(stored, this.#now())) return undefined
     try {
-      const data = decodeValue(this.options.codec, id, stored.value)
+      const data = decodeValue(this.options.codec, stored)
       return data instanceof Promise
         ? (data.catch(() => undefined), undefined)
         : record(stored, data)
@@ -451,7 +472,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   async #decode(stored: StoredSession): Promise<SessionRecord<D> | undefined> {
     try {
-      return record(stored, await decodeValue(this.options.codec, stored.id, stored.value))
+      return record(stored, await decodeValue(this.options.codec, stored))
     } catch (error) {
       return this.#report(error)
     }
@@ -503,6 +524,28 @@ export function createSessionStore<D = SessionData>(
   options: SessionStoreOptions<D>,
 ): SessionStore<D> {
   return new SessionStore<D>(options)
+}
+
+/** What a touch's patch produced: the encoded data and its user id. */
+type Patched = Encoded & { userId?: string }
+
+/** A session to store, with the text hint only when there is one. */
+function toStored(
+  id: string,
+  encoded: Encoded,
+  createdAt: number,
+  expiresAt: number,
+  userId: string | undefined,
+): StoredSession {
+  const out: { -readonly [K in keyof StoredSession]: StoredSession[K] } = {
+    id,
+    value: encoded.value,
+    createdAt,
+    expiresAt,
+  }
+  if (encoded.text !== undefined) out.text = encoded.text
+  if (userId !== undefined) out.userId = userId
+  return out
 }
 
 function record<D>(s: StoredSession, data: D): SessionRecord<D> {

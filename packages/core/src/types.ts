@@ -151,6 +151,11 @@ export interface StoredSession {
   readonly createdAt: number
   readonly expiresAt: number
   readonly userId?: string | undefined
+  /**
+   * `value` as text, when a text codec produced it or a read decoded it. Only a hint that spares
+   * decoding again (the Level backend's cache keeps it); a backend never stores it.
+   */
+  readonly text?: string | undefined
 }
 
 /**

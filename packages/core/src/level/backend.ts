@@ -7,6 +7,7 @@
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { SessionDecodeError } from '../errors.js'
+import { runFinally } from '../finally.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { LruCache } from '../lru.js'
 import { DEFAULT_CACHE_SIZE } from '../options.js'
@@ -144,19 +145,23 @@ export class LevelBackend implements Backend {
   }
 
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    return this.#shared(() =>
-      this.#lock.run(id, async () => {
-        const { current, corrupt } = await this.#readTolerant(id)
-        const next = await mutate(current)
-        if (next === undefined) return current
-        if (next === null) {
-          if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
-          return undefined
-        }
-        await this.#write(id, this.#putOps(current, next), next)
-        return next
-      }),
-    )
+    return this.#shared(() => this.#lock.run(id, () => this.#update(id, mutate)))
+  }
+
+  /** Under the id's lock. A cached session and a synchronous mutation cost no extra await. */
+  async #update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+    let current = this.#cache.get(id)
+    let corrupt = false
+    if (current === undefined) ({ current, corrupt } = await this.#readTolerant(id))
+    let next = mutate(current)
+    if (next instanceof Promise) next = await next
+    if (next === undefined) return current
+    if (next === null) {
+      if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
+      return undefined
+    }
+    await this.#write(id, this.#putOps(current, next), next)
+    return next
   }
 
   delete(id: string): Promise<boolean> {
@@ -220,17 +225,25 @@ export class LevelBackend implements Backend {
     }
   }
 
-  /** Runs an operation that `clear()` must not overlap. */
-  async #shared<T>(task: () => Promise<T>): Promise<T> {
-    while (this.#barrier !== undefined) await this.#barrier
+  /**
+   * Runs an operation that `clear()` must not overlap. Without a `clear()` in progress (nearly
+   * always) it starts at once, with no extra await: this wraps every read and write.
+   */
+  #shared<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#barrier !== undefined) return this.#afterBarrier(task)
     this.#active++
-    try {
-      return await task()
-    } finally {
-      if (--this.#active === 0 && this.#idle !== undefined) {
-        this.#idle()
-        this.#idle = undefined
-      }
+    return runFinally(task, () => this.#leave())
+  }
+
+  async #afterBarrier<T>(task: () => Promise<T>): Promise<T> {
+    while (this.#barrier !== undefined) await this.#barrier
+    return this.#shared(task)
+  }
+
+  #leave(): void {
+    if (--this.#active === 0 && this.#idle !== undefined) {
+      this.#idle()
+      this.#idle = undefined
     }
   }
 

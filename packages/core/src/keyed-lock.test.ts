@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { KeyedLock } from './keyed-lock.js'
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+describe('KeyedLock', () => {
+  it('runs tasks on one key one at a time, in arrival order, and others at once', async () => {
+    const lock = new KeyedLock()
+    const log: string[] = []
+    let active = 0
+    const task = (name: string) => async () => {
+      active++
+      expect(active).toBe(1)
+      log.push(`start ${name}`)
+      await tick()
+      log.push(`end ${name}`)
+      active--
+      return name
+    }
+    const other = lock.run('b', () => Promise.resolve('other'))
+    const results = await Promise.all([
+      lock.run('a', task('1')),
+      lock.run('a', task('2')),
+      lock.run('a', task('3')),
+      other,
+    ])
+    expect(results).toEqual(['1', '2', '3', 'other'])
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3'])
+    expect(lock.isLocked('a')).toBe(false)
+    expect(lock.isLocked('b')).toBe(false)
+  })
+
+  it('passes the key on after a task that throws or rejects', async () => {
+    const lock = new KeyedLock()
+    const thrown = lock.run('a', () => {
+      throw new Error('sync')
+    })
+    const rejected = lock.run('a', () => Promise.reject(new Error('async')))
+    const next = lock.run('a', () => Promise.resolve('ok'))
+    await expect(thrown).rejects.toThrow('sync')
+    await expect(rejected).rejects.toThrow('async')
+    await expect(next).resolves.toBe('ok')
+    expect(lock.isLocked('a')).toBe(false)
+  })
+
+  it('tryLockMany skips busy keys, and its release hands keys to waiters once', async () => {
+    const lock = new KeyedLock()
+    let finish!: () => void
+    const busy = lock.run('busy', () => new Promise<void>((resolve) => (finish = resolve)))
+    const { taken, release } = lock.tryLockMany(['free', 'busy', 'other'])
+    expect(taken).toEqual(['free', 'other'])
+    let ran = false
+    const waiting = lock.run('free', () => {
+      ran = true
+      return Promise.resolve()
+    })
+    await tick()
+    expect(ran).toBe(false)
+    release()
+    release()
+    await waiting
+    expect(ran).toBe(true)
+    expect(lock.isLocked('free')).toBe(false)
+    expect(lock.isLocked('other')).toBe(false)
+    expect(lock.isLocked('busy')).toBe(true)
+    finish()
+    await busy
+    expect(lock.isLocked('busy')).toBe(false)
+  })
+})
