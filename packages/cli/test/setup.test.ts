@@ -17,14 +17,14 @@ describe('levelsession setup', () => {
     expect(second.stdout).toContain('nothing changed')
     const third = await cli(['setup', dir, '--json'])
     expect(third.code).toBe(0)
-    expect(json(third.stdout)).toEqual({ path: dir, created: false, schemaVersion: 1 })
+    expect(json(third.stdout)).toEqual({ path: dir, created: false, schemaVersion: 2 })
   })
 
   it('reports created: true in JSON on the first run', async () => {
     const dir = join(await tempDir(), 'db')
     const run = await cli(['setup', dir, '--json'])
     expect(run.code).toBe(0)
-    expect(json(run.stdout)).toEqual({ path: dir, created: true, schemaVersion: 1 })
+    expect(json(run.stdout)).toEqual({ path: dir, created: true, schemaVersion: 2 })
   })
 
   it('refuses a directory that holds something else, and leaves it alone', async () => {

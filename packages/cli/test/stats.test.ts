@@ -29,7 +29,7 @@ describe('levelsession stats', () => {
     const run = await cli(['stats', db, '--json'])
     expect(run.code).toBe(0)
     const stats = json<Stats>(run.stdout)
-    expect(stats).toMatchObject({ path: db, sessions: 30, expired: 7, users: 2, schemaVersion: 1 })
+    expect(stats).toMatchObject({ path: db, sessions: 30, expired: 7, users: 2, schemaVersion: 2 })
     // ttl of live-i is 1 h + i s.
     expect(stats.earliestExpiry).toBeGreaterThanOrEqual(before + 3_600_000)
     expect(stats.latestExpiry! - stats.earliestExpiry!).toBeGreaterThanOrEqual(29_000)

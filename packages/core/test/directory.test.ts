@@ -5,6 +5,7 @@ import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
 import { createSessionStore, PID_FILE, setupSessionStore } from '@levelsession/core'
 import { tempDir } from './helpers.js'
+import { SCHEMA_VERSION } from '../src/level/backend.js'
 
 async function openError(path: string): Promise<{ code: string; message: string }> {
   const store = createSessionStore({ path, cleanupInterval: 0 })
@@ -111,11 +112,11 @@ describe('setupSessionStore', () => {
     expect(await setupSessionStore({ path: dir })).toMatchObject({
       path: dir,
       created: true,
-      schemaVersion: 1,
+      schemaVersion: SCHEMA_VERSION,
     })
     expect(await setupSessionStore({ path: dir })).toMatchObject({
       created: false,
-      schemaVersion: 1,
+      schemaVersion: SCHEMA_VERSION,
     })
     const store = createSessionStore({ path: dir, cleanupInterval: 0 })
     await store.set('a', { ok: true })

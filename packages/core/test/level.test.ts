@@ -1,8 +1,10 @@
+import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it } from 'vitest'
 import { type Backend, createSessionStore, type SessionError } from '@levelsession/core'
 import { TestClock, verify } from '@levelsession/core/testing'
-import { expiryKey } from '../src/level/keys.js'
+import { SCHEMA_VERSION } from '../src/level/backend.js'
+import { EXPIRY_BUCKET, expiryKey, timeKey } from '../src/level/keys.js'
 import { tempDir } from './helpers.js'
 
 describe('Level backend', () => {
@@ -135,5 +137,90 @@ describe('Level backend', () => {
     await expect(store.get('a')).rejects.toMatchObject({ code: 'ERR_STORE_IO' })
     await expect(store.set('a', {})).rejects.toMatchObject({ code: 'ERR_STORE_IO' })
     await store.close()
+  })
+
+  it('within the bucket holding now, count, prune and stats go by each exact expiry', async () => {
+    const clock = new TestClock()
+    const start = clock.value
+    const store = createSessionStore({ db: new MemoryLevel(), cleanupInterval: 0, now: clock.now })
+    await store.set('soon', {}, { ttl: 10_000 })
+    await store.set('later', {}, { ttl: 20_000 })
+    await store.set('next-minute', {}, { ttl: EXPIRY_BUCKET + 5000 })
+    expect(expiryKey(start + 10_000, 'x').slice(0, 15)).toBe(
+      expiryKey(start + 20_000, 'x').slice(0, 15),
+    )
+    clock.advance(15_000)
+    expect(await store.count()).toBe(2)
+    expect(await store.stats()).toMatchObject({
+      sessions: 2,
+      expired: 1,
+      earliestExpiry: start + 20_000,
+      latestExpiry: start + EXPIRY_BUCKET + 5000,
+    })
+    expect(await store.prune()).toMatchObject({ scanned: 1, deleted: 1 })
+    await verify(store)
+    // The live session in that bucket is looked at again, and goes once it is due.
+    clock.advance(5000)
+    expect(await store.count()).toBe(1)
+    expect(await store.prune()).toMatchObject({ scanned: 1, deleted: 1 })
+    expect(await store.stats()).toMatchObject({
+      sessions: 1,
+      expired: 0,
+      earliestExpiry: start + EXPIRY_BUCKET + 5000,
+    })
+    await verify(store)
+    await store.close()
+  })
+
+  it('moving an expiry within its bucket writes no index entries', async () => {
+    const clock = new TestClock()
+    const root = new MemoryLevel<string, string>()
+    const store = createSessionStore({ db: root, cleanupInterval: 0, now: clock.now })
+    // Away from a bucket's edge: the default maxAge is a whole number of buckets.
+    clock.advance(1000)
+    await store.set('a', { n: 1 })
+    const batches: number[] = []
+    root.on('write', (ops: unknown[]) => batches.push(ops.length))
+    clock.advance(1000)
+    await store.touch('a')
+    await store.set('a', { n: 2 })
+    expect(batches).toEqual([1, 1])
+    clock.advance(EXPIRY_BUCKET)
+    await store.touch('a')
+    expect(batches).toEqual([1, 1, 3])
+    await verify(store)
+    await store.close()
+  })
+
+  it('upgrades a schema-1 database, whose index held exact times, when it opens', async () => {
+    const clock = new TestClock()
+    const dir = await tempDir()
+    const options = { path: dir, cleanupInterval: 0, now: clock.now }
+    const first = createSessionStore(options)
+    await first.set('a', { n: 1 }, { ttl: 90_000 })
+    clock.advance(1234)
+    await first.set('b', { n: 2 }, { ttl: 30_000 })
+    await first.close()
+    // Write the index as schema 1 did.
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    const index = db.sublevel<string, string>('x', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    await index.clear()
+    await index.batch([
+      { type: 'put', key: `${timeKey(clock.value - 1234 + 90_000)}:a`, value: '' },
+      { type: 'put', key: `${timeKey(clock.value + 30_000)}:b`, value: '' },
+    ])
+    await db.sublevel('m').put('schema', '1')
+    await db.close()
+
+    const second = createSessionStore(options)
+    await second.ready()
+    expect(await second.backend.verify!()).toEqual([])
+    expect(await second.stats()).toMatchObject({ sessions: 2, schemaVersion: SCHEMA_VERSION })
+    clock.advance(40_000)
+    expect(await second.prune()).toMatchObject({ deleted: 1 })
+    expect((await second.listUser('nobody')).length).toBe(0)
+    expect(await second.get('a')).toBeDefined()
+    await verify(second)
+    await second.close()
   })
 })

@@ -20,7 +20,16 @@ import type {
   SweepResult,
 } from '../types.js'
 import { type BatchOp, BatchWriter } from './batch-writer.js'
-import { expiryKey, parseExpiryKey, parseUserKey, timeKey, userKey, userRange } from './keys.js'
+import {
+  bucketOf,
+  expiryKey,
+  parseExactExpiryKey,
+  parseExpiryKey,
+  parseUserKey,
+  timeKey,
+  userKey,
+  userRange,
+} from './keys.js'
 import { ReadBatcher } from './read-batcher.js'
 import { decodeRecord, encodeRecord } from './record.js'
 
@@ -28,7 +37,8 @@ import { decodeRecord, encodeRecord } from './record.js'
 export type AnyLevel = AbstractLevel<any, any, any>
 type Sublevel<V> = AbstractSublevel<AnyLevel, unknown, string, V>
 
-export const SCHEMA_VERSION = 1
+/** 1: the expiry index held exact times; 2: it holds minute buckets (see keys.ts). */
+export const SCHEMA_VERSION = 2
 /** Expiry-index entries handled per step of a sweep; small enough to keep each step short. */
 const SWEEP_CHUNK = 64
 /** A sweep that deletes this many sessions compacts the ranges it emptied. */
@@ -125,6 +135,35 @@ export class LevelBackend implements Backend {
     return false
   }
 
+  /**
+   * Brings a database of an older schema to this one, in place: schema 1's expiry index held
+   * exact times, which become buckets. Safe to run again after an interruption.
+   */
+  async upgradeSchema(from: number): Promise<void> {
+    if (from < 2) {
+      const iterator = this.#expiry.keys()
+      try {
+        for (;;) {
+          // The iterator reads a snapshot: the keys written here are never visited.
+          const keys = await iterator.nextv(1000)
+          if (keys.length === 0) break
+          const ops: BatchOp[] = []
+          for (const key of keys) {
+            const { expiresAt, id } = parseExactExpiryKey(key)
+            const next = expiryKey(expiresAt, id)
+            if (next === key) continue
+            ops.push({ type: 'del', sublevel: this.#expiry, key })
+            ops.push({ type: 'put', sublevel: this.#expiry, key: next, value: '' })
+          }
+          if (ops.length > 0) await this.db.batch(ops)
+        }
+      } finally {
+        await iterator.close()
+      }
+    }
+    await this.#meta.put('schema', String(SCHEMA_VERSION))
+  }
+
   async writeSchema(): Promise<void> {
     await this.#meta.batch([
       { type: 'put', key: 'schema', value: String(SCHEMA_VERSION) },
@@ -195,17 +234,33 @@ export class LevelBackend implements Backend {
   }
 
   async count(now: number): Promise<number> {
+    // Every bucket after the one holding `now` is live; in that one, each session's own expiry
+    // decides.
+    const boundary = bucketOf(now)
     let total = 0
-    const iterator = this.#expiry.keys({ gte: timeKey(now + 1) })
+    const iterator = this.#expiry.keys({ gte: timeKey(boundary + 1) })
     try {
       for (;;) {
         const keys = await iterator.nextv(1000)
-        if (keys.length === 0) return total
+        if (keys.length === 0) break
         total += keys.length
       }
     } finally {
       await iterator.close()
     }
+    const edge = await this.#indexedIn(boundary)
+    return total + edge.filter((s) => s.expiresAt > now).length
+  }
+
+  /** The sessions indexed in one bucket (entries whose session is elsewhere are left out). */
+  async #indexedIn(bucket: number): Promise<StoredSession[]> {
+    const ids: string[] = []
+    const range = { gte: timeKey(bucket), lt: timeKey(bucket + 1) }
+    for await (const key of this.#expiry.keys(range)) ids.push(parseExpiryKey(key).id)
+    const found = await this.#readMany(ids)
+    return found.filter(
+      (s): s is StoredSession => s !== undefined && bucketOf(s.expiresAt) === bucket,
+    )
   }
 
   /** Removes everything, alone: operations that arrive meanwhile wait, those in progress finish. */
@@ -259,7 +314,9 @@ export class LevelBackend implements Backend {
   async #sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
     const start = this.#watermark
     const epoch = this.#watermarkEpoch
-    const end = timeKey(now + 1)
+    // Buckets before the one holding `now` are wholly expired; in that one, some may be live.
+    const boundary = bucketOf(now)
+    const end = timeKey(boundary + 1)
     let scanned = 0
     let deleted = 0
     let skipped: string | undefined
@@ -269,7 +326,6 @@ export class LevelBackend implements Backend {
         if (signal?.aborted === true) return { scanned, deleted }
         const keys = await iterator.nextv(SWEEP_CHUNK)
         if (keys.length === 0) break
-        scanned += keys.length
         const entries = keys.map((key) => ({ key, ...parseExpiryKey(key) }))
         // Sessions in use are skipped (and swept next time): never wait for a request here.
         const { taken, release } = this.#lock.tryLockMany(entries.map((e) => e.id))
@@ -282,17 +338,26 @@ export class LevelBackend implements Backend {
           const current = await this.#readMany(mine.map((e) => e.id))
           const ops: BatchOp[] = []
           const removed: StoredSession[] = []
+          let live = 0
           mine.forEach((entry, i) => {
             const session = current[i]
+            const indexed = session !== undefined && bucketOf(session.expiresAt) === entry.bucket
+            // Live, in the bucket holding `now`: stays, and is looked at again next time.
+            if (indexed && session.expiresAt > now) {
+              live++
+              return
+            }
             ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
             // A session renewed since this entry was written keeps its newer entry and survives.
-            if (session !== undefined && session.expiresAt === entry.expiresAt) {
+            if (indexed) {
               ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
               ops.push(...userOps(this.#users, session))
               removed.push(session)
             }
           })
           await this.#writer.write(ops)
+          // Only entries that were due count as scanned, as with exact times.
+          scanned += keys.length - live
           for (const session of removed) this.#cache.delete(session.id)
           deleted += removed.length
           if (removed.length > 0) onExpired?.(removed)
@@ -304,8 +369,12 @@ export class LevelBackend implements Backend {
     } finally {
       await iterator.close()
     }
-    // Unless a write below it arrived meanwhile, everything before this point is swept.
-    if (epoch === this.#watermarkEpoch) this.#watermark = skipped ?? end
+    // Unless a write below it arrived meanwhile, everything before this point is swept; the
+    // bucket holding `now` may still hold live sessions.
+    const resume = timeKey(boundary)
+    if (epoch === this.#watermarkEpoch) {
+      this.#watermark = skipped !== undefined && skipped < resume ? skipped : resume
+    }
     if (deleted >= COMPACT_AFTER) this.#track(this.#compact(start ?? timeKey(0), end))
     return { scanned, deleted }
   }
@@ -313,21 +382,32 @@ export class LevelBackend implements Backend {
   async stats(
     now: number,
   ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
-    const live = timeKey(now + 1)
+    // Counted from the index; only the bucket holding `now` and the buckets holding the
+    // earliest and latest expiry are read, for exact times.
+    const boundary = bucketOf(now)
     let sessions = 0
     let expired = 0
-    let earliestExpiry: number | undefined
-    let latestExpiry: number | undefined
+    let firstBucket: number | undefined
+    let lastBucket: number | undefined
     for await (const key of this.#expiry.keys()) {
-      if (key < live) {
-        expired++
-        continue
+      const { bucket } = parseExpiryKey(key)
+      if (bucket < boundary) expired++
+      else if (bucket > boundary) {
+        sessions++
+        firstBucket ??= bucket
+        lastBucket = bucket
       }
-      const { expiresAt } = parseExpiryKey(key)
-      earliestExpiry ??= expiresAt
-      latestExpiry = expiresAt
-      sessions++
     }
+    const edge = await this.#indexedIn(boundary)
+    const edgeLive = edge.filter((s) => s.expiresAt > now).map((s) => s.expiresAt)
+    sessions += edgeLive.length
+    expired += edge.length - edgeLive.length
+    const times = async (bucket: number | undefined) =>
+      bucket === undefined ? [] : (await this.#indexedIn(bucket)).map((s) => s.expiresAt)
+    const earliest = edgeLive.length > 0 ? edgeLive : await times(firstBucket)
+    const latest = lastBucket === undefined ? edgeLive : await times(lastBucket)
+    const earliestExpiry = earliest.length > 0 ? Math.min(...earliest) : undefined
+    const latestExpiry = latest.length > 0 ? Math.max(...latest) : undefined
     let users = 0
     let last: string | undefined
     for await (const key of this.#users.keys()) {
@@ -368,10 +448,10 @@ export class LevelBackend implements Backend {
     }
     const indexed = new Map<string, number>()
     for await (const key of this.#expiry.keys()) {
-      const { id, expiresAt } = parseExpiryKey(key)
+      const { id, bucket } = parseExpiryKey(key)
       const session = sessions.get(id)
       if (session === undefined) problems.push(`expiry entry ${key}: no session`)
-      else if (session.expiresAt !== expiresAt)
+      else if (bucketOf(session.expiresAt) !== bucket)
         problems.push(`expiry entry ${key}: session expires at ${session.expiresAt}`)
       indexed.set(id, (indexed.get(id) ?? 0) + 1)
     }
@@ -474,13 +554,14 @@ export class LevelBackend implements Backend {
   }
 
   #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
-    const key = expiryKey(next.expiresAt, next.id)
     const ops: BatchOp[] = [
       { type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) },
     ]
-    // Index entries move only when they change: every write holds the id's lock and clear()
-    // runs alone, so `current` is exactly what the indexes hold.
-    if (current?.expiresAt !== next.expiresAt) {
+    // Index entries move only when they change (for the expiry, when it leaves its bucket):
+    // every write holds the id's lock and clear() runs alone, so `current` is exactly what the
+    // indexes hold.
+    if (current === undefined || bucketOf(current.expiresAt) !== bucketOf(next.expiresAt)) {
+      const key = expiryKey(next.expiresAt, next.id)
       ops.push({ type: 'put', sublevel: this.#expiry, key, value: '' })
       if (current !== undefined) {
         ops.push({
@@ -489,6 +570,8 @@ export class LevelBackend implements Backend {
           key: expiryKey(current.expiresAt, next.id),
         })
       }
+      // A clock that went backwards can write below the watermark: sweep from the start again.
+      if (this.#watermark !== undefined && key < this.#watermark) this.#resetWatermark()
     }
     if (current?.userId !== undefined && current.userId !== next.userId) {
       ops.push(...userOps(this.#users, current))
@@ -501,8 +584,6 @@ export class LevelBackend implements Backend {
         value: '',
       })
     }
-    // A clock that went backwards can write below the watermark: sweep from the start again.
-    if (this.#watermark !== undefined && key < this.#watermark) this.#resetWatermark()
     return ops
   }
 

@@ -1,25 +1,39 @@
 /**
  * @module
- * Key layout of the Level backend. Expiry-index keys start with `expiresAt` zero-padded to a
- * fixed width, so byte order is time order and "everything expired" is one range.
+ * Key layout of the Level backend. Expiry-index keys start with the session's expiry bucket (its
+ * `expiresAt` rounded up to the minute) zero-padded to a fixed width, so byte order is time order
+ * and "everything expired" is one range plus one bucket to check. A write that moves an expiry
+ * within its minute (every request of an active session) leaves the index as it is.
  */
 
+/** Width of an expiry bucket in ms. Changing it changes the stored format (a schema version). */
+export const EXPIRY_BUCKET = 60_000
 const WIDTH = 15
 const SEPARATOR = ':'
 /** NUL cannot occur in a user id (validated), so `userId + NUL` bounds exactly one user. */
 const USER_SEPARATOR = '\u0000'
 const USER_END = '\u0001'
 
+/** The end of the bucket holding `expiresAt`: no session in it expires later. */
+export function bucketOf(expiresAt: number): number {
+  return Math.ceil(expiresAt / EXPIRY_BUCKET) * EXPIRY_BUCKET
+}
+
 export function expiryKey(expiresAt: number, id: string): string {
-  return timeKey(expiresAt) + SEPARATOR + id
+  return timeKey(bucketOf(expiresAt)) + SEPARATOR + id
 }
 
-/** The smallest expiry-index key with this `expiresAt`. */
-export function timeKey(expiresAt: number): string {
-  return String(expiresAt).padStart(WIDTH, '0')
+/** The smallest expiry-index key of a bucket (or of any time, for range bounds). */
+export function timeKey(time: number): string {
+  return String(time).padStart(WIDTH, '0')
 }
 
-export function parseExpiryKey(key: string): { expiresAt: number; id: string } {
+export function parseExpiryKey(key: string): { bucket: number; id: string } {
+  return { bucket: Number(key.slice(0, WIDTH)), id: key.slice(WIDTH + 1) }
+}
+
+/** Reads a schema-1 key, whose leading time was the exact `expiresAt`. */
+export function parseExactExpiryKey(key: string): { expiresAt: number; id: string } {
   return { expiresAt: Number(key.slice(0, WIDTH)), id: key.slice(WIDTH + 1) }
 }
 

@@ -151,6 +151,8 @@ async function checkSchema(backend: LevelBackend, where: string, created: boolea
     await backend.writeSchema()
   } else if (Number(version) > SCHEMA_VERSION || !/^\d+$/.test(version)) {
     throw new SessionStoreSchemaError(where, version, SCHEMA_VERSION)
+  } else if (Number(version) < SCHEMA_VERSION) {
+    await backend.upgradeSchema(Number(version))
   }
 }
 
