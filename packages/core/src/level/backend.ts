@@ -248,19 +248,28 @@ export class LevelBackend implements Backend {
     } finally {
       await iterator.close()
     }
-    const edge = await this.#indexedIn(boundary)
-    return total + edge.filter((s) => s.expiresAt > now).length
+    await this.#eachIndexedIn(boundary, (s) => {
+      if (s.expiresAt > now) total++
+    })
+    return total
   }
 
-  /** The sessions indexed in one bucket (entries whose session is elsewhere are left out). */
-  async #indexedIn(bucket: number): Promise<StoredSession[]> {
-    const ids: string[] = []
-    const range = { gte: timeKey(bucket), lt: timeKey(bucket + 1) }
-    for await (const key of this.#expiry.keys(range)) ids.push(parseExpiryKey(key).id)
-    const found = await this.#readMany(ids)
-    return found.filter(
-      (s): s is StoredSession => s !== undefined && bucketOf(s.expiresAt) === bucket,
-    )
+  /**
+   * Calls `each` with every session indexed in one bucket (entries whose session is elsewhere are
+   * left out), reading a chunk at a time: one bucket may hold many sessions.
+   */
+  async #eachIndexedIn(bucket: number, each: (session: StoredSession) => void): Promise<void> {
+    const iterator = this.#expiry.keys({ gte: timeKey(bucket), lt: timeKey(bucket + 1) })
+    try {
+      for (;;) {
+        const keys = await iterator.nextv(1000)
+        if (keys.length === 0) return
+        const found = await this.#readMany(keys.map((key) => parseExpiryKey(key).id))
+        for (const s of found) if (s !== undefined && bucketOf(s.expiresAt) === bucket) each(s)
+      }
+    } finally {
+      await iterator.close()
+    }
   }
 
   /** Removes everything, alone: operations that arrive meanwhile wait, those in progress finish. */
@@ -398,16 +407,23 @@ export class LevelBackend implements Backend {
         lastBucket = bucket
       }
     }
-    const edge = await this.#indexedIn(boundary)
-    const edgeLive = edge.filter((s) => s.expiresAt > now).map((s) => s.expiresAt)
-    sessions += edgeLive.length
-    expired += edge.length - edgeLive.length
-    const times = async (bucket: number | undefined) =>
-      bucket === undefined ? [] : (await this.#indexedIn(bucket)).map((s) => s.expiresAt)
-    const earliest = edgeLive.length > 0 ? edgeLive : await times(firstBucket)
-    const latest = lastBucket === undefined ? edgeLive : await times(lastBucket)
-    const earliestExpiry = earliest.length > 0 ? Math.min(...earliest) : undefined
-    const latestExpiry = latest.length > 0 ? Math.max(...latest) : undefined
+    let earliestExpiry: number | undefined
+    let latestExpiry: number | undefined
+    const seen = (t: number) => {
+      if (earliestExpiry === undefined || t < earliestExpiry) earliestExpiry = t
+      if (latestExpiry === undefined || t > latestExpiry) latestExpiry = t
+    }
+    await this.#eachIndexedIn(boundary, (s) => {
+      if (s.expiresAt <= now) return void expired++
+      sessions++
+      seen(s.expiresAt)
+    })
+    // Live buckets after it: the first holds the earliest expiry, the last the latest.
+    const readFirst = earliestExpiry === undefined && firstBucket !== undefined
+    if (readFirst) await this.#eachIndexedIn(firstBucket!, (s) => seen(s.expiresAt))
+    if (lastBucket !== undefined && !(readFirst && lastBucket === firstBucket)) {
+      await this.#eachIndexedIn(lastBucket, (s) => seen(s.expiresAt))
+    }
     let users = 0
     let last: string | undefined
     for await (const key of this.#users.keys()) {
