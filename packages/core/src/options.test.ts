@@ -15,7 +15,7 @@ describe('resolveOptions', () => {
       cleanupInterval: 60_000,
       durability: 'relaxed',
       maxSessionBytes: 1_048_576,
-      cacheSize: 5_000,
+      cacheSize: 20_000,
     })
   })
 

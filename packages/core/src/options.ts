@@ -9,7 +9,7 @@ import type { Codec, Durability, Expiry, SessionStoreOptions } from './types.js'
 export const DEFAULT_MAX_AGE = 86_400_000
 export const DEFAULT_CLEANUP_INTERVAL = 60_000
 export const DEFAULT_MAX_SESSION_BYTES = 1_048_576
-export const DEFAULT_CACHE_SIZE = 5_000
+export const DEFAULT_CACHE_SIZE = 20_000
 /** Longest TTL accepted: 100 years keeps `expiresAt` within the index's 15 digits. */
 export const MAX_TTL = 100 * 365 * 86_400_000
 /** Longest delay `setTimeout` honours (about 24.8 days); longer ones fire at once. */

@@ -51,7 +51,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   constructor(options: SessionStoreOptions<D>) {
     super()
     this.options = Object.freeze(resolveOptions(options))
-    const shared = { sync: this.options.durability === 'strict', cacheSize: this.options.cacheSize }
+    const shared = {
+      sync: this.options.durability === 'strict',
+      cacheSize: this.options.cacheSize,
+      text: this.options.codec.binary !== true,
+    }
     this.backend =
       options.backend ??
       (options.path !== undefined
@@ -193,7 +197,13 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const moved = expiresAt - current.expiresAt
     // Lazy touch skips a small move, unless a ttl shorter than touchAfter makes it essential.
     const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
-    if (changed === undefined) return moved === 0 || lazy ? undefined : { ...current, expiresAt }
+    if (changed === undefined) {
+      if (moved === 0 || lazy) return undefined
+      // Field by field: a cached session may keep its bytes behind a getter, which a spread drops.
+      const { value, text } = current
+      const same = text === undefined ? { value } : { value, text }
+      return toStored(current.id, same, current.createdAt, expiresAt, current.userId)
+    }
     return toStored(current.id, changed, current.createdAt, expiresAt, changed.userId)
   }
 

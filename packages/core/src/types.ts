@@ -60,7 +60,7 @@ export interface SessionStoreOptions<D = SessionData> {
   durability?: Durability
   /** An encoded session larger than this is refused. @default 1_048_576 */
   maxSessionBytes?: number
-  /** Sessions kept in the in-process write-through cache (Level backend only). @default 5_000 */
+  /** Sessions kept in the in-process write-through cache (Level backend only). @default 20_000 */
   cacheSize?: number
   /** Clock in epoch ms, for tests. @default Date.now */
   now?: () => number

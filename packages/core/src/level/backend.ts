@@ -32,6 +32,7 @@ import {
 } from './keys.js'
 import { ReadBatcher } from './read-batcher.js'
 import { decodeRecord, encodeRecord } from './record.js'
+import { compactSession, textSession } from './text-session.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -47,8 +48,10 @@ const COMPACT_AFTER = 10_000
 export interface LevelBackendOptions {
   /** fsync every batch. @default false */
   sync?: boolean
-  /** Sessions kept in the write-through cache. @default 5_000 */
+  /** Sessions kept in the write-through cache. @default 20_000 */
   cacheSize?: number
+  /** The values are text (the store's codec is a text codec): the cache keeps them as strings. */
+  text?: boolean
   /** Runs before the database opens (directory checks). */
   prepare?: () => Promise<void>
   /** Runs once the database is open (schema checks); a rejection fails the open. */
@@ -519,6 +522,7 @@ export class LevelBackend implements Backend {
     } catch (error) {
       throw new SessionDecodeError(id, error)
     }
+    if (this.#options.text === true) session = textSession(session)
     this.#cache.set(id, session)
     return session
   }
@@ -557,7 +561,7 @@ export class LevelBackend implements Backend {
   async #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
     await this.#writer.write(ops)
     if (next === undefined) this.#cache.delete(id)
-    else this.#cache.set(id, next)
+    else this.#cache.set(id, compactSession(next))
   }
 
   #deleteOps(id: string, current: StoredSession | undefined): BatchOp[] {
