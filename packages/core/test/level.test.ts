@@ -223,4 +223,22 @@ describe('Level backend', () => {
     await verify(second)
     await second.close()
   })
+
+  it('writes no empty values (classic-level 3.0 never frees its copy of an empty value)', async () => {
+    const root = new MemoryLevel<string, string>()
+    const store = createSessionStore({
+      db: root,
+      cleanupInterval: 0,
+      userId: (d: { user?: string }) => d.user,
+    })
+    await store.set('a', { user: 'ann' })
+    await store.set('b', {})
+    const values: string[] = []
+    for await (const [, value] of root.iterator({ keyEncoding: 'utf8', valueEncoding: 'utf8' })) {
+      values.push(value)
+    }
+    expect(values.length).toBeGreaterThanOrEqual(5)
+    expect(values.filter((v) => v === '')).toEqual([])
+    await store.close()
+  })
 })
