@@ -17,6 +17,7 @@ export { generateSessionId, isValidSessionId, MAX_ID_LENGTH } from './id.js'
 export { jsonCodec } from './codec.js'
 export { ttlFromCookie, type CookieLifetime, type TtlDecision } from './ttl.js'
 export { resolveStore, type ResolvedStore, type StoreSource } from './resolve.js'
+export { KeyedLock } from './keyed-lock.js'
 export {
   MAX_TTL,
   DEFAULT_CACHE_SIZE,

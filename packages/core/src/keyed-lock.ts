@@ -1,7 +1,9 @@
 /**
  * @module
  * Per-key mutual exclusion inside one process. LevelDB has no transactions, so every
- * read-modify-write of one session runs under its id's lock.
+ * read-modify-write of one session runs under its id's lock. Exported for backends: the Redis
+ * backend queues one process's updates of an id with it, so they do not race each other's
+ * compare-and-set.
  */
 import { runFinally } from './finally.js'
 

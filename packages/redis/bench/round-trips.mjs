@@ -99,7 +99,7 @@ for (const inFlight of [1, 64]) {
   )
   rows.push(
     await measure(
-      'load (HMGET)',
+      'load (GET)',
       redisBackend({ client: counting, prefix: p }),
       (b, id) => b.load(id),
       inFlight,

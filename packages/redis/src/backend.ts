@@ -1,12 +1,14 @@
 /**
  * @module
  * The Redis backend: the `Backend` port of @levelsession/core on a node-redis 5 client or
- * cluster client. Sessions are hashes with native expiry; each bucket of sessions keeps an expiry
- * index and a user index in its own hash slot, and every change to a session and its index
- * entries is one Lua script, so indexes stay exact across any number of processes and hosts.
+ * cluster client. A session is one string key with native expiry (a read is one GET); each
+ * bucket of sessions keeps an expiry index and a user index in its own hash slot, and every
+ * change to a session and its index entries is one Lua script, so indexes stay exact across any
+ * number of processes and hosts.
  */
 import {
   type Backend,
+  KeyedLock,
   SessionDecodeError,
   SessionError,
   type SessionMutation,
@@ -17,7 +19,15 @@ import {
 import { Connection, type RedisClient, type RedisCluster } from './connection.js'
 import { HintCache } from './hints.js'
 import { checkPrefix, DEFAULT_BUCKETS, KeyLayout, LAYOUT_VERSION } from './keys.js'
-import { ABSENT, type Fields, newToken, type Snapshot, snapshot } from './record.js'
+import {
+  ABSENT,
+  encodeRecord,
+  expectedOf,
+  hasToken,
+  newToken,
+  parseRecord,
+  type Snapshot,
+} from './record.js'
 import * as scripts from './scripts.js'
 import { verifyLayout } from './verify.js'
 
@@ -26,13 +36,19 @@ export const DEFAULT_PREFIX = 'sess:'
 /** Default `commandTimeout` in ms. */
 export const DEFAULT_COMMAND_TIMEOUT = 5_000
 /** Default `hintCacheBytes`. */
-export const DEFAULT_HINT_CACHE_BYTES = 8 * 1024 * 1024
+export const DEFAULT_HINT_CACHE_BYTES = 16 * 1024 * 1024
 /** Expiry-index entries one sweep script handles; keeps each script short. */
 const SWEEP_CHUNK = 256
+/** Due expiry-index entries one count script checks. */
+const COUNT_CHUNK = 256
 /** Sessions one clear script removes. */
 const CLEAR_CHUNK = 500
 /** Compare-and-set attempts before `update` gives up under contention. */
 const MAX_ATTEMPTS = 64
+/** Failed attempts after which `update` waits a random while before trying again. */
+const BACKOFF_AFTER = 2
+/** Longest such wait, in ms. */
+const MAX_BACKOFF = 20
 
 export interface RedisBackendOptions {
   /**
@@ -54,7 +70,8 @@ export interface RedisBackendOptions {
   commandTimeout?: number
   /**
    * Bytes of recently read sessions kept as compare-and-set hints, so an update right after a
-   * load takes one round trip; 0 turns them off. Never used to answer a load. @default 8 MiB
+   * load takes one round trip; 0 turns them off. Never used to answer a load. The cache holds
+   * between half of this and all of it (two generations). @default 16 MiB
    */
   hintCacheBytes?: number
 }
@@ -74,6 +91,12 @@ export class RedisBackend implements Backend {
   readonly keys: KeyLayout
   readonly #connection: Connection
   readonly #hints: HintCache
+  /**
+   * Updates of one id run one at a time in this process. They are optimistic across processes;
+   * inside one, a burst would all start from the same record and fail each other's
+   * compare-and-set round after round (k updates cost about k²/2 scripts).
+   */
+  readonly #updates = new KeyedLock()
   #opening: Promise<void> | undefined
 
   constructor(options: RedisBackendOptions) {
@@ -139,16 +162,20 @@ export class RedisBackend implements Backend {
     }
   }
 
-  async load(id: string): Promise<StoredSession | undefined> {
+  load(id: string): Promise<StoredSession | undefined> {
     const key = this.keys.session(id)
-    const fields = await this.#connection.send<Fields>(
-      key,
-      ['HMGET', key, 't', 'v', 'c', 'e', 'u'],
-      {
-        binary: true,
-      },
+    return this.#connection.sendMap(key, ['GET', key], true, (record: Buffer | null) =>
+      this.#loaded(id, record),
     )
-    const found = snapshot(id, fields)
+  }
+
+  #loaded(id: string, record: Buffer | null): StoredSession | undefined {
+    // Unchanged since this process last saw it (tokens are unique per write): answer with that
+    // object, allocating and retaining nothing new. The hint is only ever the record itself.
+    const hint = record === null ? undefined : this.#hints.get(id)
+    if (hint !== undefined && hasToken(record!, hint.token)) return hint.session
+    // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
+    const found = parseRecord(id, record === null ? null : Buffer.from(record))
     if (found.corrupt) {
       this.#hints.delete(id)
       throw new SessionDecodeError(id, new Error('incomplete session record in Redis'))
@@ -161,42 +188,68 @@ export class RedisBackend implements Backend {
    * Optimistic read-modify-write: `mutate` runs on the last record this process saw (or on "no
    * session"), then a script writes only if the record is unchanged; otherwise it replies with
    * the current record and `mutate` runs again on that. `mutate` may therefore run more than once.
+   * Updates of one id are queued inside this process, so they conflict only with other processes.
    */
-  async update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+  update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+    return this.#updates.run(id, () => this.#update(id, mutate))
+  }
+
+  async #update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
-    const keys = [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)]
-    const base = [id, this.keys.userBase(bucket)]
+    const key = this.keys.sessionBase(bucket) + id
     let seen: Snapshot = this.#hints.get(id) ?? ABSENT
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const next = await mutate(seen.session)
-      const token = newToken()
+      const current = seen.session
+      // The store's mutations are mostly synchronous: no microtask for those.
+      let next = mutate(current)
+      if (next instanceof Promise) next = await next
+      const expected = expectedOf(seen)
+      let token = ''
+      let script = scripts.compareAndSet
       let args: (string | Buffer)[]
-      if (next === undefined) args = [...base, seen.token, 'check']
-      else if (next === null) args = [...base, seen.token, 'del']
-      else {
-        // A touch hands back the stored value itself: send only the new times.
-        const keep = seen.session !== undefined && next.value === seen.session.value
-        args = [
-          ...base,
-          seen.token,
-          'put',
-          token,
-          String(next.createdAt),
-          String(next.expiresAt),
-          next.userId ?? '',
-          keep ? '1' : '0',
-          keep ? '' : toBuffer(next.value),
-        ]
+      if (next === undefined) args = [id, expected, 'c']
+      else if (next === null) {
+        // The token proves the record is the one seen, so its owner is known: no owners lookup.
+        args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
+      } else {
+        token = newToken()
+        const record = encodeRecord(token, next)
+        const expiresAt = String(next.expiresAt)
+        const user = next.userId ?? ''
+        if (
+          current !== undefined &&
+          user === (current.userId ?? '') &&
+          next.expiresAt >= current.expiresAt
+        ) {
+          // Neither index changes: the lean script, one key.
+          script = scripts.replace
+          args = [expected, record, expiresAt]
+        } else {
+          args = [
+            id,
+            expected,
+            'p',
+            current === undefined ? '' : `=${current.userId ?? ''}`,
+            record,
+            expiresAt,
+            user,
+            current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
+          ]
+        }
       }
-      let reply: [number, ...Fields]
+      let reply: 1 | 0 | Buffer
       try {
-        reply = await scripts.compareAndSet.run(this.#connection, keys, args, { binary: true })
+        const keys =
+          script === scripts.replace
+            ? [key]
+            : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
+        reply = await script.run(this.#connection, keys, args, true)
       } catch (error) {
         this.#hints.delete(id)
         throw error
       }
-      if (reply[0] === 1) {
-        if (next === undefined) return seen.session
+      if (reply === 1) {
+        if (next === undefined) return current
         if (next === null) {
           this.#hints.delete(id)
           return undefined
@@ -204,8 +257,11 @@ export class RedisBackend implements Backend {
         this.#hints.set(id, { token, session: next, corrupt: false })
         return next
       }
-      seen = snapshot(id, reply.slice(1) as Fields)
+      // A copy, as in load: the hint must not keep node-redis's read buffer alive.
+      seen = reply === 0 ? ABSENT : parseRecord(id, Buffer.from(reply))
       this.#hints.set(id, seen)
+      // Processes that keep writing one id could otherwise win every race against a slower one.
+      if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
     }
     throw new Error(`update of session ${id} gave up after ${MAX_ATTEMPTS} conflicting writes`)
   }
@@ -218,6 +274,9 @@ export class RedisBackend implements Backend {
   async save(id: string, params: SaveParams): Promise<StoredSession> {
     const bucket = this.keys.bucketOf(id)
     const token = newToken()
+    if (params.userId?.includes('\0') === true) {
+      throw new TypeError('a user id must not contain U+0000')
+    }
     let reply: [string, string]
     try {
       reply = await scripts.save.run(
@@ -225,7 +284,6 @@ export class RedisBackend implements Backend {
         [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
         [
           id,
-          this.keys.userBase(bucket),
           token,
           String(params.now),
           String(params.ttl),
@@ -256,7 +314,7 @@ export class RedisBackend implements Backend {
     const existed = await scripts.remove.run<number>(
       this.#connection,
       [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-      [id, this.keys.userBase(bucket)],
+      [id],
     )
     return existed === 1
   }
@@ -264,17 +322,17 @@ export class RedisBackend implements Backend {
   async listUser(userId: string): Promise<StoredSession[]> {
     const rows = await Promise.all(
       this.#buckets().map((b) =>
-        scripts.listUser.run<[Buffer, ...Fields][]>(
+        scripts.listUser.run<[Buffer, Buffer][]>(
           this.#connection,
           [this.keys.user(b, userId), this.keys.owners(b), this.keys.expiry(b)],
           [userId, this.keys.sessionBase(b)],
-          { binary: true },
+          true,
         ),
       ),
     )
     const found: StoredSession[] = []
-    for (const [id, ...fields] of rows.flat()) {
-      const { session } = snapshot(id.toString(), fields)
+    for (const [id, record] of rows.flat()) {
+      const { session } = parseRecord(id.toString(), Buffer.from(record))
       if (session !== undefined) found.push(session)
     }
     return found
@@ -299,13 +357,12 @@ export class RedisBackend implements Backend {
         const rows = await Promise.all(
           ids.map((id) => {
             const key = this.keys.session(id)
-            return this.#connection.send<Fields>(key, ['HMGET', key, 't', 'v', 'c', 'e', 'u'], {
-              binary: true,
-            })
+            return this.#connection.send<Buffer | null>(key, ['GET', key], true)
           }),
         )
         for (const [i, id] of ids.entries()) {
-          const { session } = snapshot(id, rows[i]!)
+          const record = rows[i]!
+          const { session } = parseRecord(id, record === null ? null : Buffer.from(record))
           if (session !== undefined) yield session
         }
       } while (cursor !== '0')
@@ -314,9 +371,18 @@ export class RedisBackend implements Backend {
 
   async count(now: number): Promise<number> {
     const counts = await Promise.all(
-      this.#buckets().map((b) => {
-        const index = this.keys.expiry(b)
-        return this.#connection.send<number>(index, ['ZCOUNT', index, `(${now}`, '+inf'])
+      this.#buckets().map(async (b) => {
+        const keys = [this.keys.expiry(b)]
+        let total = 0
+        for (let offset = 0; ; offset += COUNT_CHUNK) {
+          const [above, live, examined] = await scripts.countChunk.run<[number, number, number]>(
+            this.#connection,
+            keys,
+            [String(now), String(offset), String(COUNT_CHUNK), this.keys.sessionBase(b)],
+          )
+          total += above + live
+          if (examined < COUNT_CHUNK) return total
+        }
       }),
     )
     return counts.reduce((a, b) => a + b, 0)
@@ -327,7 +393,7 @@ export class RedisBackend implements Backend {
     await Promise.all(
       this.#buckets().map(async (b) => {
         const keys = [this.keys.expiry(b), this.keys.owners(b)]
-        const args = [String(CLEAR_CHUNK), this.keys.sessionBase(b), this.keys.userBase(b)]
+        const args = [String(CLEAR_CHUNK), this.keys.sessionBase(b)]
         while ((await scripts.clearChunk.run<number>(this.#connection, keys, args)) > 0);
       }),
     )
@@ -340,26 +406,26 @@ export class RedisBackend implements Backend {
     await Promise.all(
       this.#buckets().map(async (b) => {
         const keys = [this.keys.expiry(b), this.keys.owners(b)]
-        const args = [
-          String(now),
-          String(SWEEP_CHUNK),
-          this.keys.sessionBase(b),
-          this.keys.userBase(b),
-        ]
+        const args = [String(now), String(SWEEP_CHUNK), this.keys.sessionBase(b)]
         for (;;) {
           if (signal?.aborted === true) return
           const [examined, rows] = await scripts.sweepChunk.run<
-            [number, [Buffer, Buffer, Buffer, Buffer, Buffer][]]
-          >(this.#connection, keys, args, { binary: true })
+            [number, [Buffer, Buffer, Buffer, Buffer][]]
+          >(this.#connection, keys, args, true)
           scanned += examined
-          const removed = rows.map(([id, value, createdAt, expiresAt, user]): StoredSession => {
-            const session = {
-              id: id.toString(),
-              value,
-              createdAt: Number(createdAt.toString()),
-              expiresAt: Number(expiresAt.toString()),
+          const removed = rows.map(([rawId, record, score, user]): StoredSession => {
+            // A session Redis already expired (or an unreadable one): what the indexes knew.
+            const id = rawId.toString()
+            const found = parseRecord(id, Buffer.from(record)).session
+            const session = found ?? {
+              id,
+              value: new Uint8Array(),
+              createdAt: 0,
+              expiresAt: Number(score.toString()),
             }
-            return user.length === 0 ? session : { ...session, userId: user.toString() }
+            return user.length === 0 || found !== undefined
+              ? session
+              : { ...session, userId: user.toString() }
           })
           for (const session of removed) this.#hints.delete(session.id)
           deleted += removed.length
@@ -398,7 +464,7 @@ export class RedisBackend implements Backend {
  * @param [options.prefix='sess:'] Prefix of every key.
  * @param [options.buckets=16] Hash slots the sessions spread over; fixed per prefix.
  * @param [options.commandTimeout=5000] Ms before a command without a reply fails.
- * @param [options.hintCacheBytes=8388608] Bytes of compare-and-set hints kept per process.
+ * @param [options.hintCacheBytes=16777216] Bytes of compare-and-set hints kept per process.
  * @example
  * ```ts
  * const client = await createClient({ url, disableOfflineQueue: true }).on('error', log).connect()
@@ -407,6 +473,12 @@ export class RedisBackend implements Backend {
  */
 export function redisBackend(options: RedisBackendOptions): RedisBackend {
   return new RedisBackend(options)
+}
+
+/** A random wait of up to 2^step ms (at most MAX_BACKOFF): conflicting writers spread out. */
+function backoff(step: number): Promise<void> {
+  const ms = Math.random() * Math.min(MAX_BACKOFF, 2 ** step)
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function toBuffer(value: Uint8Array): Buffer {

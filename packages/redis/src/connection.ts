@@ -7,8 +7,10 @@
  * The time limit is shared: commands sent within one short window share one AbortController
  * and one timer, instead of node-redis's `timeout` option, which makes an `AbortSignal.timeout`
  * per command (that alone halved throughput). The window's signal removes commands still
- * queued (offline queue); its deadline also bounds commands already written, whose late replies
- * are then ignored.
+ * queued (offline queue); it is attached only while the client is not ready, as a ready client
+ * writes every command within the tick (an abort listener per command costs as much as the
+ * command). The deadline also bounds commands already written, whose late replies are then
+ * ignored.
  */
 import { setMaxListeners } from 'node:events'
 import { RESP_TYPES } from 'redis'
@@ -26,6 +28,8 @@ export interface CommandOptions {
 /** The part of a node-redis 5 client (`createClient`) the backend uses. */
 export interface RedisClient {
   sendCommand<T>(args: readonly Argument[], options?: CommandOptions): Promise<T>
+  /** Connected and past the handshake: commands are written at once, not queued. */
+  readonly isReady?: boolean
 }
 
 /** The part of a node-redis 5 cluster client (`createCluster`) the backend uses. */
@@ -45,10 +49,8 @@ export interface RedisCluster {
 const BINARY = { [RESP_TYPES.BLOB_STRING]: Buffer } as const
 const TEXT = {} as const
 
-export interface SendOptions {
-  /** Bulk strings come back as Buffers. */
-  binary?: boolean
-}
+const BINARY_OPTIONS = { typeMapping: BINARY } as const
+const TEXT_OPTIONS = { typeMapping: TEXT } as const
 
 /** Commands sent in one window share its signal and its deadline. */
 interface Window {
@@ -91,13 +93,18 @@ export class Connection {
   }
 
   /** `reply`, or the window's timeout error if the window's deadline comes first. */
-  #bound<T>(reply: Promise<T>, window: Window): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  #bound<T, R>(reply: Promise<T>, window: Window, map: (reply: T) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       window.pending.add(reject)
       reply.then(
         (value) => {
           window.pending.delete(reject)
-          resolve(value)
+          try {
+            resolve(map(value))
+          } catch (error) {
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+            reject(error)
+          }
         },
         (error: unknown) => {
           window.pending.delete(reject)
@@ -113,18 +120,33 @@ export class Connection {
     return isCluster(this.#client)
   }
 
-  /** Sends one command to the node that owns `key`. */
-  send<T>(key: string, args: Argument[], options: SendOptions = {}): Promise<T> {
-    const typeMapping = options.binary === true ? BINARY : TEXT
+  /**
+   * Sends one command to the node that owns `key`; with `binary`, bulk strings come back as
+   * Buffers (views of node-redis's read buffer: copy what you keep).
+   */
+  send<T>(key: string, args: Argument[], binary = false): Promise<T> {
+    return this.sendMap(key, args, binary, identity<T>)
+  }
+
+  /**
+   * `send`, with the reply passed through `map` (which may throw) before the promise settles:
+   * the caller's continuation without a promise of its own.
+   */
+  sendMap<T, R>(key: string, args: Argument[], binary: boolean, map: (reply: T) => R): Promise<R> {
+    const client = this.#client
     const timeout = this.#timeout
     const window = timeout === undefined ? undefined : this.#currentWindow(timeout)
+    // A cluster routes to per-node clients whose state is not visible here: always attach it.
     const commandOptions =
-      window === undefined ? { typeMapping } : { typeMapping, abortSignal: window.signal }
-    const client = this.#client
+      window === undefined || (client as RedisClient).isReady === true
+        ? binary
+          ? BINARY_OPTIONS
+          : TEXT_OPTIONS
+        : { typeMapping: binary ? BINARY : TEXT, abortSignal: window.signal }
     const reply = isCluster(client)
       ? client.sendCommand<T>(key, false, args, commandOptions)
       : client.sendCommand<T>(args, commandOptions)
-    return window === undefined ? reply : this.#bound(reply, window)
+    return window === undefined ? reply.then(map) : this.#bound(reply, window, map)
   }
 
   /** Every key matching `pattern` on every master (SCAN; duplicates possible). */
@@ -142,12 +164,18 @@ export class Connection {
         )
         const timeout = this.#timeout
         const [next, keys] =
-          timeout === undefined ? await scan : await this.#bound(scan, this.#currentWindow(timeout))
+          timeout === undefined
+            ? await scan
+            : await this.#bound(scan, this.#currentWindow(timeout), identity)
         cursor = next
         yield* keys
       } while (cursor !== '0')
     }
   }
+}
+
+function identity<T>(value: T): T {
+  return value
 }
 
 function isCluster(client: RedisClient | RedisCluster): client is RedisCluster {

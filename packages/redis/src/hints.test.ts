@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { HintCache } from './hints.js'
-import { ABSENT, newToken, snapshot } from './record.js'
+import { ABSENT, newToken } from './record.js'
 
 const hint = (id: string, size: number) => ({
   token: newToken(),
@@ -9,7 +9,7 @@ const hint = (id: string, size: number) => ({
 })
 
 describe('HintCache', () => {
-  it('evicts the least recently used entries beyond its byte budget', () => {
+  it('evicts the least recently used entries beyond its byte budget (two generations)', () => {
     const cache = new HintCache(1000)
     cache.set('a', hint('a', 300))
     cache.set('b', hint('b', 300))
@@ -30,27 +30,5 @@ describe('HintCache', () => {
     const off = new HintCache(0)
     off.set('a', hint('a', 1))
     expect(off.get('a')).toBeUndefined()
-  })
-})
-
-describe('snapshot and newToken', () => {
-  it('reads a record, an absent key and an incomplete one', () => {
-    const b = (s: string) => Buffer.from(s)
-    expect(snapshot('x', [b('t1'), b('v'), b('5'), b('9'), b('ann')])).toEqual({
-      token: 't1',
-      session: { id: 'x', value: b('v'), createdAt: 5, expiresAt: 9, userId: 'ann' },
-      corrupt: false,
-    })
-    expect(snapshot('x', [null, null, null, null, null])).toBe(ABSENT)
-    expect(snapshot('x', [b('t1'), null, b('5'), b('9'), null])).toMatchObject({
-      token: 't1',
-      session: undefined,
-      corrupt: true,
-    })
-  })
-
-  it('never repeats a token', () => {
-    const tokens = new Set(Array.from({ length: 1000 }, () => newToken()))
-    expect(tokens.size).toBe(1000)
   })
 })

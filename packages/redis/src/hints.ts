@@ -4,51 +4,77 @@
  * after `load` (a request's get then set or touch) can go straight to the compare-and-set in one
  * round trip. Never used to answer `load`: other processes write too, and a stale hint only costs
  * the round trip in which the server sends back the current record.
+ *
+ * Two generations instead of an exact LRU list: entries go into the young map; when it holds half
+ * the budget it becomes the old map (the previous old map is dropped whole), and a hit in the old
+ * map moves the entry back to the young one. O(1) per call, no per-entry links to maintain, and
+ * no iteration over a Map's deleted slots (which makes "evict the first key" slow in V8).
  */
 import type { Snapshot } from './record.js'
 
 /** Fixed cost counted per entry on top of the value and id. */
 const OVERHEAD = 96
 
+/** Bytes an entry counts for; entries hold only sessions (never ABSENT). */
+function bytesOf(id: string, snapshot: Snapshot): number {
+  return OVERHEAD + id.length * 2 + snapshot.session!.value.byteLength
+}
+
 export class HintCache {
-  readonly #maxBytes: number
-  readonly #entries = new Map<string, { snapshot: Snapshot; bytes: number }>()
-  #bytes = 0
+  /** Bytes one generation may hold: the cache holds between half the budget and all of it. */
+  readonly #half: number
+  #young = new Map<string, Snapshot>()
+  #old = new Map<string, Snapshot>()
+  #youngBytes = 0
 
   constructor(maxBytes: number) {
-    this.#maxBytes = maxBytes
+    this.#half = Math.floor(maxBytes / 2)
   }
 
   get(id: string): Snapshot | undefined {
-    const entry = this.#entries.get(id)
-    if (entry === undefined) return undefined
-    this.#entries.delete(id)
-    this.#entries.set(id, entry)
-    return entry.snapshot
+    const young = this.#young.get(id)
+    if (young !== undefined) return young
+    const old = this.#old.get(id)
+    if (old === undefined) return undefined
+    this.#old.delete(id)
+    this.#insert(id, old)
+    return old
   }
 
   set(id: string, snapshot: Snapshot): void {
-    this.delete(id)
-    const bytes = OVERHEAD + id.length * 2 + (snapshot.session?.value.byteLength ?? 0)
-    if (snapshot.session === undefined || bytes > this.#maxBytes) return
-    this.#entries.set(id, { snapshot, bytes })
-    this.#bytes += bytes
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#bytes <= this.#maxBytes) break
-      this.#entries.delete(oldest)
-      this.#bytes -= entry.bytes
+    if (snapshot.session === undefined || bytesOf(id, snapshot) > this.#half) {
+      this.delete(id)
+      return
     }
+    this.#old.delete(id)
+    this.#insert(id, snapshot)
   }
 
   delete(id: string): void {
-    const entry = this.#entries.get(id)
-    if (entry === undefined) return
-    this.#entries.delete(id)
-    this.#bytes -= entry.bytes
+    const young = this.#young.get(id)
+    if (young !== undefined) {
+      this.#young.delete(id)
+      this.#youngBytes -= bytesOf(id, young)
+    }
+    this.#old.delete(id)
   }
 
   clear(): void {
-    this.#entries.clear()
-    this.#bytes = 0
+    this.#young = new Map()
+    this.#old = new Map()
+    this.#youngBytes = 0
+  }
+
+  #insert(id: string, snapshot: Snapshot): void {
+    const young = this.#young
+    const replaced = young.get(id)
+    if (replaced !== undefined) this.#youngBytes -= bytesOf(id, replaced)
+    young.set(id, snapshot)
+    this.#youngBytes += bytesOf(id, snapshot)
+    if (this.#youngBytes > this.#half) {
+      this.#old = young
+      this.#young = new Map()
+      this.#youngBytes = 0
+    }
   }
 }

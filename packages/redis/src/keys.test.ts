@@ -13,7 +13,7 @@ describe('KeyLayout', () => {
     expect(keys.meta).toBe('sess:meta')
   })
 
-  it('spreads ids over every bucket and keeps the same bucket for an id (layout version 1)', () => {
+  it('spreads ids over every bucket and keeps the same bucket for an id (every layout version)', () => {
     const seen = new Set<number>()
     for (let i = 0; i < 1000; i++) seen.add(keys.bucketOf(`id-${i}`))
     expect(seen.size).toBe(16)

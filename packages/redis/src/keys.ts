@@ -6,15 +6,15 @@
  */
 
 /** Version of the key layout, stored in the meta hash and checked on open. */
-export const LAYOUT_VERSION = 1
+export const LAYOUT_VERSION = 2
 
 /** Default number of buckets (hash slots) the sessions of one prefix spread over. */
 export const DEFAULT_BUCKETS = 16
 
 /**
  * Names every key under one prefix. With prefix `sess:` and bucket 7:
- * - `sess:{7}s:<id>`      hash: v (value), c (createdAt), e (expiresAt), u (userId), t (write token);
- *                         native expiry at `e` (PEXPIREAT)
+ * - `sess:{7}s:<id>`      string: `token \0 createdAt \0 expiresAt \0 userId \0 data` (see
+ *                         record.ts); native expiry at expiresAt (PXAT)
  * - `sess:{7}x`           sorted set: id -> expiresAt (the expiry index of the bucket)
  * - `sess:{7}o`           hash: id -> userId (owner of each session with a user)
  * - `sess:{7}u:<userId>`  set of the user's session ids in this bucket
@@ -23,10 +23,18 @@ export const DEFAULT_BUCKETS = 16
 export class KeyLayout {
   readonly prefix: string
   readonly buckets: number
+  /** Per-bucket key prefixes, built once: the hot path only concatenates the id. */
+  readonly #sessionBases: string[]
+  readonly #expiryKeys: string[]
+  readonly #ownerKeys: string[]
 
   constructor(prefix: string, buckets: number) {
     this.prefix = prefix
     this.buckets = buckets
+    const tags = Array.from({ length: buckets }, (_, b) => `${prefix}{${b}}`)
+    this.#sessionBases = tags.map((tag) => `${tag}s:`)
+    this.#expiryKeys = tags.map((tag) => `${tag}x`)
+    this.#ownerKeys = tags.map((tag) => `${tag}o`)
   }
 
   get meta(): string {
@@ -48,19 +56,19 @@ export class KeyLayout {
   }
 
   session(id: string): string {
-    return `${this.sessionBase(this.bucketOf(id))}${id}`
+    return this.#sessionBases[this.bucketOf(id)]! + id
   }
 
   sessionBase(bucket: number): string {
-    return `${this.tag(bucket)}s:`
+    return this.#sessionBases[bucket] ?? `${this.tag(bucket)}s:`
   }
 
   expiry(bucket: number): string {
-    return `${this.tag(bucket)}x`
+    return this.#expiryKeys[bucket] ?? `${this.tag(bucket)}x`
   }
 
   owners(bucket: number): string {
-    return `${this.tag(bucket)}o`
+    return this.#ownerKeys[bucket] ?? `${this.tag(bucket)}o`
   }
 
   userBase(bucket: number): string {

@@ -6,7 +6,7 @@
  * caches the script) when a node answers NOSCRIPT, e.g. after a restart or on a new master.
  */
 import { createHash } from 'node:crypto'
-import type { Argument, Connection, SendOptions } from './connection.js'
+import type { Argument, Connection } from './connection.js'
 
 export class Script {
   readonly source: string
@@ -17,89 +17,136 @@ export class Script {
     this.sha = createHash('sha1').update(source).digest('hex')
   }
 
+  /** Runs the script on the node owning `keys[0]`; `binary`: bulk strings come back as Buffers. */
   async run<T>(
     connection: Connection,
-    keys: string[],
-    args: Argument[],
-    options?: SendOptions,
+    keys: readonly string[],
+    args: readonly Argument[],
+    binary = false,
   ): Promise<T> {
-    const tail = [String(keys.length), ...keys, ...args]
+    const command: Argument[] = ['EVALSHA', this.sha, String(keys.length)]
+    for (const key of keys) command.push(key)
+    for (const arg of args) command.push(arg)
     try {
-      return await connection.send<T>(keys[0]!, ['EVALSHA', this.sha, ...tail], options)
+      return await connection.send<T>(keys[0]!, command, binary)
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return connection.send<T>(keys[0]!, ['EVAL', this.source, ...tail], options)
+      command[0] = 'EVAL'
+      command[1] = this.source
+      return connection.send<T>(keys[0]!, command, binary)
     }
   }
 }
 
-// Shared Lua: index moves of one session, reading the previous owner from the owners hash (not
-// from the session, which native expiry may already have removed).
-const PUT = `
-local function put(s, x, o, ubase, id, token, c, e, u, keep, v)
-  local old = redis.call('HGET', o, id)
-  if old and old ~= u then redis.call('SREM', ubase .. old, id) end
+// The compare of a compare-and-set: `expected` is the token seen plus its NUL; '' for no session;
+// for a value that is not a record (no NUL at all), that whole value. Only the token's bytes are
+// read (GETRANGE) unless they differ: then the script replies with the current value, or 0 when
+// there is none. An empty value counts as no session: it is no record, and writing over it is
+// what the caller wants.
+const CHECK = `
+if expected == '' or string.byte(expected, -1) ~= 0 then
+  local cur = redis.call('GET', s)
+  if cur and cur ~= expected then return cur end
+  if expected ~= '' and not cur then return 0 end
+elseif redis.call('GETRANGE', s, 0, #expected - 1) ~= expected then
+  return redis.call('GET', s) or 0
+end
+`
+
+// Shared Lua. A record is `token \0 createdAt \0 expiresAt \0 userId \0 data` (see record.ts).
+// `owner` reads the previous owner from the owners hash (not from the session, which native
+// expiry may already have removed); `move` moves a session between user sets; `lower` keeps the
+// expiry entry a lower bound of the session's expiry (the entry only ever moves down on a write;
+// the sweep moves it up); `drop` deletes a session with its index entries.
+const SHARED = `
+local function owner(o, id)
+  return redis.call('HGET', o, id) or ''
+end
+local function move(o, id, old, u)
+  if old == u then return end
+  local ubase = string.sub(o, 1, -2) .. 'u:'
+  if old ~= '' then redis.call('SREM', ubase .. old, id) end
   if u ~= '' then
     redis.call('SADD', ubase .. u, id)
     redis.call('HSET', o, id, u)
-  elseif old then
-    redis.call('HDEL', o, id)
-  end
-  redis.call('ZADD', x, e, id)
-  if keep then
-    redis.call('HSET', s, 't', token, 'c', c, 'e', e)
   else
-    redis.call('DEL', s)
-    redis.call('HSET', s, 't', token, 'v', v, 'c', c, 'e', e)
-  end
-  if u ~= '' then redis.call('HSET', s, 'u', u) else redis.call('HDEL', s, 'u') end
-  redis.call('PEXPIREAT', s, e)
-end
-local function drop(s, x, o, ubase, id)
-  redis.call('DEL', s)
-  redis.call('ZREM', x, id)
-  local old = redis.call('HGET', o, id)
-  if old then
-    redis.call('SREM', ubase .. old, id)
     redis.call('HDEL', o, id)
   end
+end
+local function lower(x, id, e)
+  local score = redis.call('ZSCORE', x, id)
+  if not score or tonumber(score) > tonumber(e) then redis.call('ZADD', x, e, id) end
+end
+local function drop(s, x, o, id, old)
+  local existed = redis.call('DEL', s)
+  redis.call('ZREM', x, id)
+  move(o, id, old, '')
+  return existed
 end
 `
 
 /**
- * Compare-and-set. KEYS: session, expiry index, owners. ARGV: id, user-set base, expected token
- * ('' = absent), op (check | del | put), new token, createdAt, expiresAt, userId ('' = none),
- * keep value ('1'), value. Replies {1} when applied, or {0, t, v, c, e, u} (the current record)
- * when the token no longer matches.
+ * Compare-and-set. KEYS: session, expiry index, owners. ARGV: id, expected (the token seen and
+ * its NUL; '' = absent),
+ * op ('c' check, 'd' delete, 'p' put), owner as seen ('=' .. userId, or '' = unknown: read the
+ * owners hash), then for 'p': record, expiresAt, userId ('' = none), '1' when the expiry entry
+ * may have to move down (no session seen, or an earlier expiry than seen). The token is the record
+ * up to its first NUL (see CHECK). Replies 1 when applied; otherwise the current record, or 0 when there is
+ * none. The common write is a GET and a SET: the user index changes only with the owner, and the
+ * expiry entry (a lower bound, see `lower`) only when the expiry moves earlier.
  */
-export const compareAndSet = new Script(`${PUT}
+export const compareAndSet = new Script(`${SHARED}
 local s, x, o = KEYS[1], KEYS[2], KEYS[3]
-local cur = redis.call('HMGET', s, 't', 'v', 'c', 'e', 'u')
-if (cur[1] or '') ~= ARGV[3] then return {0, cur[1], cur[2], cur[3], cur[4], cur[5]} end
-local op = ARGV[4]
-if op == 'del' then
-  drop(s, x, o, ARGV[2], ARGV[1])
-elseif op == 'put' then
-  put(s, x, o, ARGV[2], ARGV[1], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1', ARGV[10])
+local id, expected, op = ARGV[1], ARGV[2], ARGV[3]
+${CHECK}
+if op == 'c' then return 1 end
+local old
+if ARGV[4] == '' then old = owner(o, id) else old = string.sub(ARGV[4], 2) end
+if op == 'd' then
+  drop(s, x, o, id, old)
+  return 1
 end
-return {1}
+local e = ARGV[6]
+move(o, id, old, ARGV[7])
+if ARGV[8] == '1' then lower(x, id, e) end
+redis.call('SET', s, ARGV[5], 'PXAT', e)
+return 1
+`)
+
+/**
+ * The common write, lean: a session seen by its token gets a new record with the same owner and
+ * an expiry no earlier than seen, so neither index changes (the expiry entry is a lower bound).
+ * No shared functions and one key: every Lua call and argument costs on the server. KEYS:
+ * session. ARGV: expected (token and NUL), record, expiresAt. Replies as `compareAndSet`.
+ */
+export const replace = new Script(`
+local s, expected = KEYS[1], ARGV[1]
+${CHECK}
+redis.call('SET', s, ARGV[2], 'PXAT', ARGV[3])
+return 1
 `)
 
 /**
  * The policy of SessionStore.set computed on the server: one round trip. KEYS: session, expiry
- * index, owners. ARGV: id, user-set base, new token, now, ttl, maxLifetime ('' = none), fixed
- * ('1'), userId ('' = none), value. Replies {createdAt, expiresAt}.
+ * index, owners. ARGV: id, new token, now, ttl, maxLifetime ('' = none), fixed ('1'), userId
+ * ('' = none), data. Replies {createdAt, expiresAt}.
  */
-export const save = new Script(`${PUT}
+export const save = new Script(`${SHARED}
 local s, x, o = KEYS[1], KEYS[2], KEYS[3]
-local cur = redis.call('HMGET', s, 'c', 'e')
-local now, ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
-local cap = tonumber(ARGV[6])
-local c, e = tonumber(cur[1]), tonumber(cur[2])
+local id = ARGV[1]
+local cur = redis.call('GET', s)
+local c, e, old
+if cur then
+  local cs, es, us = string.match(cur, '^[^%z]*%z(%d+)%z(%d+)%z([^%z]*)%z')
+  c, e, old = tonumber(cs), tonumber(es), us
+end
+if old == nil then old = owner(o, id) end
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cap = tonumber(ARGV[5])
 local live = c ~= nil and e ~= nil and e > now and (cap == nil or c + cap > now)
 local created = live and c or now
 local expires
-if live and ARGV[7] == '1' then
+if live and ARGV[6] == '1' then
   expires = e
 else
   expires = now + ttl
@@ -107,91 +154,104 @@ else
 end
 created = string.format('%.0f', created)
 expires = string.format('%.0f', expires)
-put(s, x, o, ARGV[2], ARGV[1], ARGV[3], created, expires, ARGV[8], false, ARGV[9])
+local u = ARGV[7]
+move(o, id, old, u)
+lower(x, id, expires)
+redis.call('SET', s, ARGV[2] .. '\\0' .. created .. '\\0' .. expires .. '\\0' .. u .. '\\0' .. ARGV[8],
+  'PXAT', expires)
 return {created, expires}
 `)
 
 /**
  * One chunk of a sweep of one bucket. KEYS: expiry index, owners. ARGV: now, limit, session-key
- * base, user-set base. Removes index entries due by now with their sessions (a session whose
- * stored expiry moved keeps it: its entry is corrected instead). Replies {examined, {{id, v, c,
- * e, u}...}}; a session that native expiry already removed comes back with an empty value.
+ * base. Removes index entries due by now with their sessions; a session still live keeps its
+ * entry, moved up to its expiry. Replies {examined, {{id, record, expiresAt, userId}...}}; a
+ * session that native expiry already removed comes back with an empty record.
  */
-export const sweepChunk = new Script(`
+export const sweepChunk = new Script(`${SHARED}
 local x, o = KEYS[1], KEYS[2]
 local due = redis.call('ZRANGEBYSCORE', x, '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local removed = {}
 for i = 1, #due, 2 do
   local id, score = due[i], due[i + 1]
   local s = ARGV[3] .. id
-  local cur = redis.call('HMGET', s, 'v', 'c', 'e')
-  if cur[3] and tonumber(cur[3]) ~= tonumber(score) then
-    redis.call('ZADD', x, cur[3], id)
+  local cur = redis.call('GET', s)
+  local e = cur and string.match(cur, '^[^%z]*%z%d+%z(%d+)%z')
+  if e and tonumber(e) > tonumber(ARGV[1]) then
+    redis.call('ZADD', x, e, id)
   else
-    redis.call('DEL', s)
-    redis.call('ZREM', x, id)
-    local u = redis.call('HGET', o, id)
-    if u then
-      redis.call('SREM', ARGV[4] .. u, id)
-      redis.call('HDEL', o, id)
-    end
-    removed[#removed + 1] = {id, cur[1] or '', cur[2] or '0', score, u or ''}
+    local u = owner(o, id)
+    drop(s, x, o, id, u)
+    removed[#removed + 1] = {id, cur or '', score, u}
   end
 end
 return {#due / 2, removed}
 `)
 
 /**
+ * Counts the live sessions of one bucket, one chunk of due entries at a time. KEYS: expiry
+ * index. ARGV: now, offset, limit, session-key base. Entries above now are live sessions (an
+ * entry is a lower bound of its session's expiry); entries due by now are checked against their
+ * session, which a later write may have kept alive. Replies {entries above now (first chunk
+ * only, else 0), live sessions among the chunk's due entries, due entries examined}.
+ */
+export const countChunk = new Script(`
+local x, now = KEYS[1], ARGV[1]
+local above = 0
+if ARGV[2] == '0' then above = redis.call('ZCOUNT', x, '(' .. now, '+inf') end
+local due = redis.call('ZRANGEBYSCORE', x, '-inf', now, 'LIMIT', tonumber(ARGV[2]), tonumber(ARGV[3]))
+local live = 0
+for _, id in ipairs(due) do
+  local cur = redis.call('GET', ARGV[4] .. id)
+  local e = cur and string.match(cur, '^[^%z]*%z%d+%z(%d+)%z')
+  if e and tonumber(e) > tonumber(now) then live = live + 1 end
+end
+return {above, live, #due}
+`)
+
+/**
  * The sessions of one user in one bucket. KEYS: user set, owners, expiry index. ARGV: userId,
  * session-key base. Members whose session is gone (native expiry, eviction) are removed from
- * every index. Replies {{id, t, v, c, e, u}...}.
+ * every index. Replies {{id, record}...}.
  */
 export const listUser = new Script(`
 local found = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local s = ARGV[2] .. id
-  local cur = redis.call('HMGET', s, 't', 'v', 'c', 'e', 'u')
-  if redis.call('EXISTS', s) == 0 then
+  local cur = redis.call('GET', ARGV[2] .. id)
+  if not cur then
     redis.call('SREM', KEYS[1], id)
     if redis.call('HGET', KEYS[2], id) == ARGV[1] then redis.call('HDEL', KEYS[2], id) end
     redis.call('ZREM', KEYS[3], id)
-  elseif cur[5] == ARGV[1] then
-    found[#found + 1] = {id, cur[1], cur[2], cur[3], cur[4], cur[5]}
+  elseif string.match(cur, '^[^%z]*%z%d*%z%d*%z([^%z]*)%z') == ARGV[1] then
+    found[#found + 1] = {id, cur}
   end
 end
 return found
 `)
 
 /**
- * Empties one bucket in bounded steps. KEYS: expiry index, owners. ARGV: limit, session-key base,
- * user-set base. Replies with the number of sessions removed; 0 once the bucket is empty.
+ * Empties one bucket in bounded steps. KEYS: expiry index, owners. ARGV: limit, session-key base.
+ * Replies with the number of sessions removed; 0 once the bucket is empty.
  */
-export const clearChunk = new Script(`
+export const clearChunk = new Script(`${SHARED}
 local x, o = KEYS[1], KEYS[2]
 local ids = redis.call('ZRANGE', x, 0, tonumber(ARGV[1]) - 1)
 for _, id in ipairs(ids) do
-  redis.call('DEL', ARGV[2] .. id)
-  redis.call('ZREM', x, id)
-  local u = redis.call('HGET', o, id)
-  if u then
-    redis.call('SREM', ARGV[3] .. u, id)
-    redis.call('HDEL', o, id)
-  end
+  drop(ARGV[2] .. id, x, o, id, owner(o, id))
 end
 if #ids == 0 then
+  local ubase = string.sub(o, 1, -2) .. 'u:'
   local owners = redis.call('HGETALL', o)
-  for i = 1, #owners, 2 do redis.call('SREM', ARGV[3] .. owners[i + 1], owners[i]) end
+  for i = 1, #owners, 2 do redis.call('SREM', ubase .. owners[i + 1], owners[i]) end
   redis.call('DEL', o)
 end
 return #ids
 `)
 
 /**
- * Unconditional delete. KEYS: session, expiry index, owners. ARGV: id, user-set base. Replies 1
- * when a session was stored.
+ * Unconditional delete. KEYS: session, expiry index, owners. ARGV: id. Replies 1 when a session
+ * was stored.
  */
-export const remove = new Script(`${PUT}
-local existed = redis.call('EXISTS', KEYS[1])
-drop(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1])
-return existed
+export const remove = new Script(`${SHARED}
+return drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1], owner(KEYS[3], ARGV[1]))
 `)

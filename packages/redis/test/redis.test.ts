@@ -56,19 +56,20 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     const keys = (store.backend as RedisBackend).keys
     const b = keys.bucketOf('abc')
     const key = `layout:{${b}}s:abc`
-    const hash = await client.hGetAll(key)
-    expect(hash).toMatchObject({
-      v: '{"user":"ann","n":1}',
-      c: String(saved.createdAt),
-      e: String(saved.expiresAt),
-      u: 'ann',
-    })
-    expect(hash.t).toMatch(/\S/)
+    const record = await client.get(key)
+    const [token, ...fields] = record!.split('\0')
+    expect(token).toMatch(/\S/)
+    expect(fields).toEqual([
+      String(saved.createdAt),
+      String(saved.expiresAt),
+      'ann',
+      '{"user":"ann","n":1}',
+    ])
     expect(await client.pExpireTime(key)).toBe(saved.expiresAt)
     expect(await client.zScore(`layout:{${b}}x`, 'abc')).toBe(saved.expiresAt)
     expect(await client.hGet(`layout:{${b}}o`, 'abc')).toBe('ann')
     expect(await client.sMembers(`layout:{${b}}u:ann`)).toEqual(['abc'])
-    expect(await client.hGetAll('layout:meta')).toEqual({ layout: '1', buckets: '16' })
+    expect(await client.hGetAll('layout:meta')).toEqual({ layout: '2', buckets: '16' })
     await store.destroy('abc')
     expect(await client.keys('layout:{*')).toEqual([])
   })
@@ -106,9 +107,12 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
       return sent.join(' ')
     }
     const store = open({ client: counting, prefix: 'trips:' })
-    await store.set('warm', {}) // loads the script
+    // Loads the scripts: the general compare-and-set, and the lean one of a write that moves
+    // no index entry (a session seen, same owner, expiry not earlier).
+    await store.set('warm', {})
+    await store.set('warm', {})
     expect(await trips(() => store.set('new', { n: 1 }))).toBe('EVALSHA')
-    expect(await trips(() => store.get('new'))).toBe('HMGET')
+    expect(await trips(() => store.get('new'))).toBe('GET')
     expect(await trips(() => store.set('new', { n: 2 }))).toBe('EVALSHA')
     expect(await trips(() => store.touch('new'))).toBe('EVALSHA')
     // Another process wrote in between: the stale hint costs one more round trip, not a lost write.
@@ -144,6 +148,78 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     })
     expect(await cold.listUser('ann')).toEqual([])
     expect(await backend.verify()).toEqual([])
+  })
+
+  it('queues concurrent updates of one id in a process: one script each, none lost', async () => {
+    let scripts = 0
+    const counting = {
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object) => {
+        if (String(args[0]).startsWith('EVAL')) scripts++
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const store = open({ client: counting, prefix: 'burst:' })
+    const bump = (d: SessionData) => ({ ...d, n: (d.n as number) + 1 })
+    await store.set('s', { n: 0 })
+    await store.touch('s', { patch: bump }) // loads the scripts
+    scripts = 0
+    await Promise.all(Array.from({ length: 40 }, () => store.touch('s', { patch: bump })))
+    expect((await store.get('s'))?.data).toEqual({ n: 41 })
+    // Unqueued, each round would let one of them through: about 40 * 41 / 2 scripts.
+    expect(scripts).toBe(40)
+  })
+
+  it('keeps each expiry entry a lower bound: count, prune and verify stay exact', async () => {
+    // The store's clock runs ahead of Redis's, never behind: native expiry stays out of the way.
+    const t0 = Date.now() + 60_000
+    let now = t0
+    const store = open({ client, prefix: 'lazy:' }, { maxAge: 1000, now: () => now })
+    const expired: string[] = []
+    store.on('expired', (e) => expired.push(`${e.id}@${e.expiresAt - t0}`))
+    const keys = (store.backend as RedisBackend).keys
+    const score = (id: string) => client.zScore(keys.expiry(keys.bucketOf(id)), id)
+    await store.set('a', { user: 'ann' })
+    now += 500
+    await store.get('a')
+    expect(await store.touch('a')).toBe(true)
+    await store.set('b', {})
+    // A later expiry leaves the entry where it was; an earlier one moves it down.
+    expect(await score('a')).toBe(t0 + 1000)
+    await store.set('c', {})
+    await store.set('c', {}, { ttl: 100 })
+    expect(await score('c')).toBe(t0 + 600)
+    now += 700 // t0 + 1200: a's entry is due, a is not
+    expect(await store.count()).toBe(2)
+    expect(await store.backend.verify!()).toEqual([])
+    expect(await store.prune()).toMatchObject({ deleted: 1 })
+    expect(expired).toEqual(['c@600'])
+    expect(await score('a')).toBe(t0 + 1500)
+    expect((await store.get('a'))?.data).toEqual({ user: 'ann' })
+    now += 400 // t0 + 1600
+    expect(await store.count()).toBe(0)
+    expect(await store.prune()).toMatchObject({ scanned: 2, deleted: 2 })
+    expect(expired.sort()).toEqual(['a@1500', 'b@1500', 'c@600'])
+    expect(await store.backend.verify!()).toEqual([])
+  })
+
+  it('reads what another process wrote, and writes over a value that is not a record', async () => {
+    const store = open({ client, prefix: 'other:' })
+    const other = open({ client, prefix: 'other:' })
+    await store.set('s', { n: 1 })
+    expect((await store.get('s'))?.data).toEqual({ n: 1 })
+    await other.set('s', { n: 2 })
+    expect((await store.get('s'))?.data).toEqual({ n: 2 })
+    const keys = (store.backend as RedisBackend).keys
+    const errors: string[] = []
+    store.on('error', (e) => errors.push((e as { code?: string }).code ?? e.message))
+    for (const junk of ['junk', 'junk\0more', '\0', '']) {
+      await client.set(keys.session('s'), junk)
+      expect(await store.get('s')).toBeUndefined()
+      await store.set('s', { junk })
+      expect((await store.get('s'))?.data).toEqual({ junk })
+    }
+    expect(errors).toEqual(Array(4).fill('ERR_SESSION_DECODE'))
+    expect(await store.backend.verify!()).toEqual([])
   })
 
   it('refuses bad options when the backend is created', () => {
