@@ -108,6 +108,15 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   }
 
   /**
+   * The live session when the answer needs no storage call (it is in the Level backend's cache
+   * and the codec is synchronous), else `undefined`: then call `get()`, which also answers for
+   * sessions that are not cached. For adapters' hot paths: a hit costs no promise.
+   */
+  peek(id: string): SessionRecord<D> | undefined {
+    return this.#fromCache(id)
+  }
+
+  /**
    * Stores `data` under `id`. Sliding: the expiry moves to now + ttl. Fixed: a live session keeps
    * its `createdAt` and `expiresAt`; a missing or expired one starts again. Both stop at
    * `createdAt + maxLifetime`.

@@ -241,4 +241,31 @@ describe('Level backend', () => {
     expect(values.filter((v) => v === '')).toEqual([])
     await store.close()
   })
+
+  it('peek answers from the cache only, and only for live sessions', async () => {
+    const clock = new TestClock()
+    const store = createSessionStore({ db: new MemoryLevel(), cleanupInterval: 0, now: clock.now })
+    const uncached = createSessionStore({
+      db: new MemoryLevel(),
+      cleanupInterval: 0,
+      cacheSize: 0,
+      now: clock.now,
+    })
+    await store.ready()
+    expect(store.peek('a')).toBeUndefined()
+    await store.set('a', { n: 1 }, { ttl: 1000 })
+    expect(store.peek('a')).toEqual(await store.get('a'))
+    expect(store.peek('')).toBeUndefined()
+    clock.advance(1000)
+    expect(store.peek('a')).toBeUndefined()
+    expect(await store.get('a')).toBeUndefined()
+    await store.set('b', { n: 2 })
+    await store.destroy('b')
+    expect(store.peek('b')).toBeUndefined()
+    await uncached.set('c', { n: 3 })
+    expect(uncached.peek('c')).toBeUndefined()
+    expect((await uncached.get('c'))?.data).toEqual({ n: 3 })
+    await store.close()
+    await uncached.close()
+  })
 })

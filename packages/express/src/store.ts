@@ -84,6 +84,12 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override get(sid: string): Promise<T | null>
   override get(sid: string, callback: Callback<T | null>): void
   override get(sid: string, callback?: Callback<T | null>): Promise<T | null> | void {
+    // A cached session answers without a promise (express-session always passes a callback).
+    const hit = typeof callback === 'function' ? this.core.peek(sid) : undefined
+    if (hit !== undefined) {
+      process.nextTick(callback!, null, this.#toSession(hit))
+      return
+    }
     return settle(
       this.core.get(sid).then((record) => (record === undefined ? null : this.#toSession(record))),
       callback,

@@ -169,10 +169,11 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
     await browser.get('/count').expect(200)
 
     // The cached copy would answer without a read: make this read go to storage.
-    vi.spyOn(store.core.backend, 'peek').mockReturnValueOnce(undefined)
+    const peek = vi.spyOn(store.core.backend, 'peek').mockReturnValue(undefined)
     vi.spyOn(store.core.backend, 'load').mockRejectedValueOnce(new Error('disk unplugged'))
     await browser.get('/count').expect(500, { code: 'ERR_STORE_IO' })
     expect(app.errors).toHaveLength(1)
+    peek.mockRestore()
 
     const res = await browser.get('/count').expect(200)
     expect(view(res).views).toBe(2)
