@@ -11,12 +11,16 @@ describe('resolveOptions', () => {
       maxAge: 86_400_000,
       expiry: 'sliding',
       maxLifetime: undefined,
-      touchAfter: 0,
+      touchAfter: 60_000,
       cleanupInterval: 60_000,
       durability: 'relaxed',
       maxSessionBytes: 1_048_576,
       cacheSize: 20_000,
     })
+    // A tenth of a short maxAge; touchAfter must stay below maxAge.
+    expect(resolveOptions({ db, maxAge: 30_000 }).touchAfter).toBe(3000)
+    expect(resolveOptions({ db, maxAge: 1 }).touchAfter).toBe(0)
+    expect(resolveOptions({ db, maxAge: 30_000, touchAfter: 0 }).touchAfter).toBe(0)
   })
 
   it.each([

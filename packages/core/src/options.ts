@@ -51,7 +51,7 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
   if (options.backend !== undefined) assertBackend(options.backend)
 
   const maxAge = duration('maxAge', options.maxAge, DEFAULT_MAX_AGE, 1)
-  const touchAfter = duration('touchAfter', options.touchAfter, 0, 0)
+  const touchAfter = duration('touchAfter', options.touchAfter, defaultTouchAfter(maxAge), 0)
   if (touchAfter >= maxAge) {
     throw new RangeError(
       `options.touchAfter (${touchAfter} ms) must be less than options.maxAge (${maxAge} ms), ` +
@@ -185,4 +185,14 @@ function assertBackend(value: unknown): void {
   if (missing.length > 0) {
     throw new TypeError(`options.backend is missing the method(s): ${missing.join(', ')}`)
   }
+}
+
+/**
+ * Lazy touch by default: a touch that would move the expiry by less than a minute, or a tenth of
+ * `maxAge` when that is shorter, writes nothing. Every request of an active session then costs a
+ * write at most once a minute, and a session expires at most that much before `maxAge` after
+ * its last use.
+ */
+export function defaultTouchAfter(maxAge: number): number {
+  return Math.min(60_000, Math.floor(maxAge / 10))
 }

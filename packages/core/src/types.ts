@@ -48,7 +48,10 @@ export interface SessionStoreOptions<D = SessionData> {
   expiry?: Expiry
   /** Absolute cap in ms from `createdAt`, in both expiry modes. @default undefined (no cap) */
   maxLifetime?: number
-  /** Skip a touch's write while it would move the expiry less than this many ms. @default 0 */
+  /**
+   * Skip a touch's write while it would move the expiry less than this many ms (0 writes every
+   * touch). @default 60_000, or a tenth of `maxAge` when that is shorter
+   */
   touchAfter?: number
   /** Ms between cleaner runs; 0 turns the cleaner off. @default 60_000 */
   cleanupInterval?: number

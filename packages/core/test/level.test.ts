@@ -175,7 +175,12 @@ describe('Level backend', () => {
   it('moving an expiry within its bucket writes no index entries', async () => {
     const clock = new TestClock()
     const root = new MemoryLevel<string, string>()
-    const store = createSessionStore({ db: root, cleanupInterval: 0, now: clock.now })
+    const store = createSessionStore({
+      db: root,
+      cleanupInterval: 0,
+      now: clock.now,
+      touchAfter: 0,
+    })
     // Away from a bucket's edge: the default maxAge is a whole number of buckets.
     clock.advance(1000)
     await store.set('a', { n: 1 })
