@@ -402,25 +402,34 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     return this.#closing
   }
 
-  /** Runs a call: rejects after close, waits for open, wraps storage failures, counts it. */
-  async #op<T>(name: string, task: () => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) throw new SessionStoreClosedError()
+  /**
+   * Runs a call: rejects after close, waits for open, wraps storage failures, counts it. Once
+   * open, no async frame: this wraps every call.
+   */
+  #op<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
     this.#pending++
+    let running: Promise<T>
     try {
-      if (!this.#open) await this.#ready
-      return await task()
+      running = this.#open ? task() : this.#ready.then(task)
     } catch (error) {
-      if (
-        error instanceof SessionError ||
-        error instanceof TypeError ||
-        error instanceof RangeError
-      ) {
-        throw error
-      }
-      throw new SessionStoreIOError(name, error)
-    } finally {
-      if (--this.#pending === 0) this.#drained?.()
+      this.#done()
+      return Promise.reject(asCallError(name, error))
     }
+    return running.then(
+      (value) => {
+        this.#done()
+        return value
+      },
+      (error: unknown) => {
+        this.#done()
+        throw asCallError(name, error)
+      },
+    )
+  }
+
+  #done(): void {
+    if (--this.#pending === 0) this.#drained?.()
   }
 
   #prune(signal?: AbortSignal, onProgress?: PruneOptions['onProgress']): Promise<PruneResult> {
@@ -543,6 +552,14 @@ export function createSessionStore<D = SessionData>(
   options: SessionStoreOptions<D>,
 ): SessionStore<D> {
   return new SessionStore<D>(options)
+}
+
+/** A call's failure as callers see it: argument and session errors as they are, the rest as I/O. */
+function asCallError(name: string, error: unknown): Error {
+  if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) {
+    return error
+  }
+  return new SessionStoreIOError(name, error)
 }
 
 /** What a touch's patch produced: the encoded data and its user id. */

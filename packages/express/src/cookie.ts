@@ -11,13 +11,19 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object'
 }
 
-/** The cookie of a session about to be stored, as a plain object without undefined fields. */
-export function cookieToStore(cookie: unknown): StoredCookie {
+/** The cookie of a session about to be stored, checked to be an object. */
+export function checkedCookie(cookie: unknown): StoredCookie {
   if (!isObject(cookie)) {
     throw new TypeError(
       'session.cookie must be an object (the session is not from express-session)',
     )
   }
+  return cookie
+}
+
+/** The cookie of a session about to be stored, as a plain object without undefined fields. */
+export function cookieToStore(value: unknown): StoredCookie {
+  const cookie = checkedCookie(value)
   const toJSON = cookie.toJSON
   const plain: unknown = typeof toJSON === 'function' ? toJSON.call(cookie) : { ...cookie }
   const out: StoredCookie = {}

@@ -8,13 +8,14 @@ import session, { type SessionData } from 'express-session'
 import {
   type CookieLifetime,
   type DestroyUserOptions,
+  jsonCodec,
   resolveStore,
   type SessionRecord,
   type SessionStore,
   type StoreSource,
   ttlFromCookie,
 } from '@levelsession/core'
-import { cookieToStore, isObject, sameCookie } from './cookie.js'
+import { checkedCookie, cookieToStore, isObject, sameCookie } from './cookie.js'
 
 /**
  * Core options (`path`, `maxAge`, `expiry`, `maxLifetime`, `touchAfter`, `cleanupInterval`,
@@ -104,13 +105,16 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   }
 
   async #set(sid: string, session: T): Promise<void> {
-    const cookie = cookieToStore(session.cookie)
+    // JSON (the default codec) stores the live cookie as its toJSON() gives it, as MemoryStore
+    // does: no copy. Any other codec gets the same fields as a plain object.
+    const json = this.core.options.codec === jsonCodec
+    const cookie = json ? checkedCookie(session.cookie) : cookieToStore(session.cookie)
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
     if (lifetime.expired) {
       await this.core.destroy(sid)
       return
     }
-    await this.core.set(sid, { ...session, cookie }, { ttl: lifetime.ttl })
+    await this.core.set(sid, json ? session : { ...session, cookie }, { ttl: lifetime.ttl })
   }
 
   /**
