@@ -9,7 +9,7 @@
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createSessionStore, PID_FILE, type SessionStore } from '@levelsession/core'
+import { createSessionStore, directoryContents, type SessionStore } from '@levelsession/core'
 import { CliError } from './errors.js'
 
 /** Session data as the CLI sees it: whatever JSON the app stored. */
@@ -19,17 +19,10 @@ export type DirectoryState = 'absent' | 'empty' | 'present'
 
 /** Whether `path` is missing, an empty directory (apart from a pid file) or holds something. */
 export async function directoryState(path: string): Promise<DirectoryState> {
-  let info
-  try {
-    info = await stat(path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
-    throw error
-  }
+  const names = await directoryContents(path)
+  if (names === 'absent') return 'absent'
   // A file is "present": core refuses it with a message that says it is not a directory.
-  if (!info.isDirectory()) return 'present'
-  const names = (await readdir(path)).filter((name) => name !== PID_FILE)
-  return names.length === 0 ? 'empty' : 'present'
+  return names === 'not a directory' || names.length > 0 ? 'present' : 'empty'
 }
 
 /** Throws `ERR_DATABASE_MISSING` unless `path` holds something core can try to open. */

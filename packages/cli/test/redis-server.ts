@@ -4,7 +4,7 @@
  */
 import * as servers from '@levelsession/redis/testing'
 
-export { freePort, hasRedisServer } from '@levelsession/redis/testing'
+export { freePort, hasRedisServer, missingRedisServer } from '@levelsession/redis/testing'
 
 export const SKIP_MESSAGE = servers.SKIP_MESSAGE.replace('the Redis tests', 'the --redis tests')
 

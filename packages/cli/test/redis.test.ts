@@ -11,6 +11,7 @@ import { cli, json, populate, tempDir } from './helpers.js'
 import {
   freePort,
   hasRedisServer,
+  missingRedisServer,
   type Servers,
   SKIP_MESSAGE,
   startCluster,
@@ -22,14 +23,7 @@ const sortedLines = async (file: string) =>
   (await readFile(file, 'utf8')).trimEnd().split('\n').sort()
 
 if (!hasRedisServer) {
-  if (process.env.CI === 'true') {
-    it('redis-server is installed (required when CI=true)', () => {
-      throw new Error(SKIP_MESSAGE)
-    })
-  } else {
-    console.warn(SKIP_MESSAGE)
-    it.skip(SKIP_MESSAGE, () => undefined)
-  }
+  missingRedisServer(it, SKIP_MESSAGE)
 } else {
   describe('export and import with --redis (standalone server)', () => {
     let redis: Servers

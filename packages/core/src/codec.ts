@@ -20,6 +20,24 @@ export const jsonCodec: TextCodec<never> = {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+/** UTF-8 bytes of `text`. */
+export function utf8Bytes(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/**
+ * `bytes` as text when encoding that text gives the same bytes back (valid UTF-8 without a
+ * byte-order mark, which decoding drops), else `undefined`.
+ */
+export function losslessText(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return undefined
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
 /** A session's encoded form: the stored bytes, and the text a text codec produced. */
 export interface Encoded {
   value: Uint8Array

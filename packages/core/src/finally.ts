@@ -4,15 +4,22 @@
  * hot path (every lock and every backend call) pays one `then` and no extra await.
  */
 
-/** Runs `task`, then `done` however it ends (returned, rejected or thrown); settles as `task`. */
-export function runFinally<T>(task: () => Promise<T>, done: () => void): Promise<T> {
+/**
+ * Runs `task`, then `done` however it ends (returned, rejected or thrown); settles as `task`,
+ * its failure passed through `mapError` when given.
+ */
+export function runFinally<T>(
+  task: () => Promise<T>,
+  done: () => void,
+  mapError: (error: unknown) => unknown = (error) => error,
+): Promise<T> {
   let running: Promise<T>
   try {
     running = task()
   } catch (error) {
     done()
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the task's own error, passed on as thrown
-    return Promise.reject(error)
+    return Promise.reject(mapError(error))
   }
   return running.then(
     (value) => {
@@ -21,7 +28,7 @@ export function runFinally<T>(task: () => Promise<T>, done: () => void): Promise
     },
     (error: unknown) => {
       done()
-      throw error
+      throw mapError(error)
     },
   )
 }

@@ -27,6 +27,11 @@ export {
   type ResolvedOptions,
 } from './options.js'
 export { SCHEMA_VERSION } from './level/backend.js'
-export { PID_FILE, readOwner as readDatabaseOwner, type Owner } from './level/directory.js'
+export {
+  directoryContents,
+  PID_FILE,
+  readOwner as readDatabaseOwner,
+  type Owner,
+} from './level/directory.js'
 export * from './errors.js'
 export type * from './types.js'

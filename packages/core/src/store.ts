@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { Cleaner } from './cleaner.js'
+import { runFinally } from './finally.js'
 import { decodeValue, type Encoded, encodeValue } from './codec.js'
 import {
   SessionDecodeError,
@@ -409,22 +410,10 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   #op<T>(name: string, task: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
     this.#pending++
-    let running: Promise<T>
-    try {
-      running = this.#open ? task() : this.#ready.then(task)
-    } catch (error) {
-      this.#done()
-      return Promise.reject(asCallError(name, error))
-    }
-    return running.then(
-      (value) => {
-        this.#done()
-        return value
-      },
-      (error: unknown) => {
-        this.#done()
-        throw asCallError(name, error)
-      },
+    return runFinally(
+      this.#open ? task : () => this.#ready.then(task),
+      () => this.#done(),
+      (error) => asCallError(name, error),
     )
   }
 

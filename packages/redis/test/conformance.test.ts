@@ -5,9 +5,9 @@ import { runStoreConformance } from '@levelsession/core/testing'
 import { redisBackend } from '@levelsession/redis'
 import {
   hasRedisServer,
+  missingRedisServer,
   type RedisClusterServers,
   type RedisServer,
-  SKIP_MESSAGE,
   startCluster,
   startStandalone,
 } from '@levelsession/redis/testing'
@@ -16,14 +16,7 @@ let stores = 0
 const prefix = () => `conf${++stores}:`
 
 if (!hasRedisServer) {
-  if (process.env.CI === 'true') {
-    it('redis-server is installed (required when CI=true)', () => {
-      throw new Error(SKIP_MESSAGE)
-    })
-  } else {
-    console.warn(SKIP_MESSAGE)
-    it.skip(SKIP_MESSAGE, () => undefined)
-  }
+  missingRedisServer(it)
 } else {
   describe('standalone redis-server', () => {
     let server: RedisServer

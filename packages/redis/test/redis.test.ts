@@ -4,9 +4,9 @@ import { createSessionStore, type SessionData, type SessionStore } from '@levels
 import { redisBackend, type RedisBackend } from '@levelsession/redis'
 import {
   hasRedisServer,
+  missingRedisServer,
   type RedisClusterServers,
   type RedisServer,
-  SKIP_MESSAGE,
   startCluster,
   startStandalone,
 } from '@levelsession/redis/testing'
@@ -284,12 +284,4 @@ describe.skipIf(!hasRedisServer)('redis backend on a cluster', () => {
   })
 })
 
-if (!hasRedisServer) {
-  if (process.env.CI === 'true') {
-    it('redis-server is installed (required when CI=true)', () => {
-      throw new Error(SKIP_MESSAGE)
-    })
-  } else {
-    console.warn(SKIP_MESSAGE)
-  }
-}
+if (!hasRedisServer) missingRedisServer(it)

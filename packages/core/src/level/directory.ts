@@ -16,8 +16,13 @@ const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(ldb|sst|log
 
 export type DirectoryState = 'absent' | 'empty' | 'database'
 
-/** Classifies `path`; throws a typed error for a damaged or foreign directory. */
-export async function inspectDirectory(path: string): Promise<DirectoryState> {
+/**
+ * What is at `path`: nothing, something that is not a directory, or a directory and the names in
+ * it apart from the pid file.
+ */
+export async function directoryContents(
+  path: string,
+): Promise<'absent' | 'not a directory' | string[]> {
   let info
   try {
     info = await stat(path)
@@ -25,8 +30,17 @@ export async function inspectDirectory(path: string): Promise<DirectoryState> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
     throw error
   }
-  if (!info.isDirectory()) throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
-  const names = (await readdir(path)).filter((name) => name !== PID_FILE)
+  if (!info.isDirectory()) return 'not a directory'
+  return (await readdir(path)).filter((name) => name !== PID_FILE)
+}
+
+/** Classifies `path`; throws a typed error for a damaged or foreign directory. */
+export async function inspectDirectory(path: string): Promise<DirectoryState> {
+  const names = await directoryContents(path)
+  if (names === 'absent') return 'absent'
+  if (names === 'not a directory') {
+    throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
+  }
   if (names.includes('CURRENT')) return 'database'
   const leveldb = names.filter((name) => LEVELDB_FILE.test(name))
   const tables = leveldb.filter((name) => /\.(ldb|sst|log)$|^MANIFEST-/.test(name))

@@ -4,10 +4,8 @@
  * own allocation (about 2 KB of process memory per cached session); a string costs about a
  * quarter of that. The bytes are made again only when asked for.
  */
+import { losslessText, utf8Bytes } from '../codec.js'
 import type { StoredSession } from '../types.js'
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 class TextSession implements StoredSession {
   readonly id: string
@@ -25,7 +23,7 @@ class TextSession implements StoredSession {
   }
 
   get value(): Uint8Array {
-    return encoder.encode(this.text)
+    return utf8Bytes(this.text)
   }
 }
 
@@ -40,13 +38,6 @@ export function compactSession(session: StoredSession): StoredSession {
  * the same bytes (no byte-order mark); otherwise as it is.
  */
 export function textSession(session: StoredSession): StoredSession {
-  const { value } = session
-  if (value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf) return session
-  let text: string
-  try {
-    text = decoder.decode(value)
-  } catch {
-    return session
-  }
-  return new TextSession(session, text)
+  const text = losslessText(session.value)
+  return text === undefined ? session : new TextSession(session, text)
 }

@@ -22,6 +22,28 @@ export const SKIP_MESSAGE =
   'redis-server/redis-cli not found on PATH: skipping the Redis tests (install redis-server; ' +
   'with CI=true this is a failure)'
 
+/** The `it` of the test runner (vitest's, jest's, node:test's shape). */
+interface TestFunction {
+  (name: string, fn: () => void): void
+  skip(name: string, fn: () => void): void
+}
+
+/**
+ * What a test file does without redis-server: under CI=true, a failing test (CI must run the
+ * Redis tests); otherwise a skipped test and a warning that says why. Call it in place of the
+ * file's Redis tests.
+ */
+export function missingRedisServer(it: TestFunction, message = SKIP_MESSAGE): void {
+  if (process.env.CI === 'true') {
+    it('redis-server is installed (required when CI=true)', () => {
+      throw new Error(message)
+    })
+  } else {
+    console.warn(message)
+    it.skip(message, () => undefined)
+  }
+}
+
 export interface RedisServer {
   port: number
   url: string
