@@ -429,12 +429,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         const { scanned, deleted } = await this.backend.sweep({
           now: this.#now(),
           ...(signal === undefined ? {} : { signal }),
-          onExpired: (removed) => {
-            progress += removed.length
+          onDeleted: (count) => {
+            progress += count
             onProgress?.({ deleted: progress })
-            if (this.listenerCount('expired') === 0) return
-            for (const s of removed) this.#emitExpired(s, 'prune')
           },
+          // Whole sessions only for listeners: without them the backend may skip reading them.
+          ...(this.listenerCount('expired') === 0
+            ? {}
+            : { onExpired: (removed) => removed.forEach((s) => this.#emitExpired(s, 'prune')) }),
         })
         const result = { scanned, deleted, durationMs: performance.now() - started }
         this.emit('prune', result)

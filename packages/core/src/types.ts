@@ -174,8 +174,13 @@ export interface SweepOptions {
   now: number
   /** Stops the sweep between chunks. */
   signal?: AbortSignal
-  /** Called with each chunk of removed sessions. */
+  /**
+   * Called with each chunk of removed sessions, as stored. Pass it only when needed: without it
+   * a backend may delete expired sessions without reading them.
+   */
   onExpired?: (removed: readonly StoredSession[]) => void
+  /** Called with the number of sessions each chunk removed. */
+  onDeleted?: (count: number) => void
 }
 
 export interface SweepResult {

@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type Backend, createSessionStore, type SessionError } from '@levelsession/core'
 import { TestClock, verify } from '@levelsession/core/testing'
 import { SCHEMA_VERSION } from '../src/level/backend.js'
@@ -245,6 +245,115 @@ describe('Level backend', () => {
     expect(values.length).toBeGreaterThanOrEqual(5)
     expect(values.filter((v) => v === '')).toEqual([])
     await store.close()
+  })
+
+  describe('sweeping without reading sessions', () => {
+    const owned = (clock: TestClock, db = new MemoryLevel<string, string>()) =>
+      createSessionStore<{ user?: string; n?: number }>({
+        db,
+        cleanupInterval: 0,
+        now: clock.now,
+        maxAge: 1000,
+        // No cache: every read the sweep makes reaches the database, where the test sees it.
+        cacheSize: 0,
+        userId: (data) => data.user,
+      })
+
+    it('deletes expired sessions and their user entries from the index alone', async () => {
+      const clock = new TestClock()
+      const root = new MemoryLevel<string, string>()
+      const store = owned(clock, root)
+      for (let i = 0; i < 200; i++) await store.set(`s${i}`, i % 2 ? { user: `u${i % 5}` } : {})
+      // An owner that changes while the expiry stays in its bucket rewrites the entry's owner.
+      await store.set('s1', { user: 'moved' })
+      await verify(store)
+      clock.advance(EXPIRY_BUCKET + 1000)
+      const getMany = vi.spyOn(root, 'getMany')
+      expect(await store.prune()).toMatchObject({ scanned: 200, deleted: 200 })
+      expect(getMany).not.toHaveBeenCalled()
+      expect(await store.listUser('moved')).toEqual([])
+      expect(await store.stats()).toMatchObject({ sessions: 0, expired: 0, users: 0 })
+      await verify(store)
+      await store.close()
+    })
+
+    it('reads what the index cannot vouch for: old entries, and sessions for expired listeners', async () => {
+      const clock = new TestClock()
+      const root = new MemoryLevel<string, string>()
+      const store = owned(clock, root)
+      for (let i = 0; i < 10; i++) await store.set(`s${i}`, { user: 'u' })
+      // Entries written before values named owners hold '1'.
+      const index = root.sublevel<string, string>('x')
+      for await (const key of index.keys())
+        if (key.endsWith('s0') || key.endsWith('s1')) await index.put(key, '1')
+      clock.advance(EXPIRY_BUCKET + 1000)
+      const getMany = vi.spyOn(root, 'getMany')
+      expect(await store.prune()).toMatchObject({ deleted: 10 })
+      expect(getMany).toHaveBeenCalledTimes(1)
+      expect(getMany.mock.calls[0]![0]).toHaveLength(2)
+      expect(await store.stats()).toMatchObject({ sessions: 0, users: 0 })
+      await verify(store)
+
+      for (let i = 0; i < 3; i++) await store.set(`t${i}`, { user: 'v' })
+      clock.advance(EXPIRY_BUCKET + 1000)
+      const expired: { id: string; userId?: string; expiresAt: number }[] = []
+      store.on('expired', (e) => expired.push(e))
+      expect(await store.prune()).toMatchObject({ deleted: 3 })
+      expect(expired.map((e) => [e.id, e.userId, e.expiresAt <= clock.value])).toEqual([
+        ['t0', 'v', true],
+        ['t1', 'v', true],
+        ['t2', 'v', true],
+      ])
+      await store.close()
+    })
+
+    it('a session set again while a sweep runs survives, though the sweep saw its old entry', async () => {
+      const clock = new TestClock()
+      const store = createSessionStore<{ n: number }>({
+        path: await tempDir(),
+        cleanupInterval: 0,
+        now: clock.now,
+        maxAge: 1000,
+      })
+      const ids = Array.from({ length: 2000 }, (_, i) => `id-${String(i).padStart(4, '0')}`)
+      await Promise.all(ids.map((id) => store.set(id, { n: 1 })))
+      clock.advance(EXPIRY_BUCKET + 1000)
+      // Ids sort in index order: once the first chunk is gone, set the last ones again. The
+      // sweep's snapshot still holds their old, expired entries.
+      const again = ids.slice(-500)
+      let renewing: Promise<unknown> | undefined
+      const result = await store.prune({
+        onProgress: () => {
+          renewing ??= Promise.all(again.map((id) => store.set(id, { n: 2 })))
+        },
+      })
+      await renewing
+      expect(result.deleted).toBe(ids.length - again.length)
+      for (const id of again) expect((await store.get(id))?.data).toEqual({ n: 2 })
+      expect(await store.count()).toBe(again.length)
+      await verify(store)
+      await store.close()
+    })
+
+    it('two stores on one handle sweeping at once delete each session once', async () => {
+      const dir = await tempDir()
+      const clock = new TestClock()
+      const options = { path: dir, cleanupInterval: 0, now: clock.now, maxAge: 1000 }
+      const a = createSessionStore(options)
+      const b = createSessionStore(options)
+      expect(a.backend).toBe(b.backend)
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => a.set(`s${i}`, { i })))
+      clock.advance(EXPIRY_BUCKET + 1000)
+      // b's sweep starts once a's has deleted a chunk: its snapshot holds entries a deletes later.
+      let second: ReturnType<typeof b.prune> | undefined
+      const ra = await a.prune({ onProgress: () => void (second ??= b.prune()) })
+      const rb = await second!
+      expect(rb.deleted).toBeGreaterThan(0)
+      expect(ra.deleted + rb.deleted).toBe(3000)
+      expect(await a.count()).toBe(0)
+      await verify(a)
+      await Promise.all([a.close(), b.close()])
+    })
   })
 
   it('peek answers from the cache only, and only for live sessions', async () => {

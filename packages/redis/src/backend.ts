@@ -400,7 +400,7 @@ export class RedisBackend implements Backend {
     this.#hints.clear()
   }
 
-  async sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
+  async sweep({ now, signal, onExpired, onDeleted }: SweepOptions): Promise<SweepResult> {
     let scanned = 0
     let deleted = 0
     await Promise.all(
@@ -429,7 +429,10 @@ export class RedisBackend implements Backend {
           })
           for (const session of removed) this.#hints.delete(session.id)
           deleted += removed.length
-          if (removed.length > 0) onExpired?.(removed)
+          if (removed.length > 0) {
+            onExpired?.(removed)
+            onDeleted?.(removed.length)
+          }
           if (examined < SWEEP_CHUNK) return
         }
       }),

@@ -23,6 +23,8 @@ import { type BatchOp, BatchWriter } from './batch-writer.js'
 import {
   bucketOf,
   expiryKey,
+  expiryValue,
+  ownerOf,
   parseExactExpiryKey,
   parseExpiryKey,
   parseUserKey,
@@ -45,8 +47,9 @@ const SWEEP_CHUNK = 64
 /** A sweep that deletes this many sessions compacts the ranges it emptied. */
 const COMPACT_AFTER = 10_000
 /**
- * The value of expiry- and user-index entries, which are only ever read as keys. Not empty:
- * classic-level 3.0.0 never frees its native copy of an empty value (32 bytes of malloc per put).
+ * The value of user-index entries, which are only ever read as keys (and of expiry-index entries
+ * written before those named owners). Not empty: classic-level 3.0.0 never frees its native copy
+ * of an empty value (32 bytes of malloc per put).
  */
 const INDEX_VALUE = '1'
 
@@ -92,6 +95,8 @@ export class LevelBackend implements Backend {
   #opening: Promise<void> | undefined
   #closing: Promise<void> | undefined
   readonly #background = new Set<Promise<unknown>>()
+  /** One set per sweep in progress: the ids written since it began (see #sweep). */
+  readonly #sweeping = new Set<Set<string>>()
 
   constructor(db: AnyLevel, options: LevelBackendOptions = {}) {
     this.db = db
@@ -328,7 +333,7 @@ export class LevelBackend implements Backend {
     return this.#shared(() => this.#sweep(options))
   }
 
-  async #sweep({ now, signal, onExpired }: SweepOptions): Promise<SweepResult> {
+  async #sweep({ now, signal, onExpired, onDeleted }: SweepOptions): Promise<SweepResult> {
     const start = this.#watermark
     const epoch = this.#watermarkEpoch
     // Buckets before the one holding `now` are wholly expired; in that one, some may be live.
@@ -337,26 +342,57 @@ export class LevelBackend implements Backend {
     let scanned = 0
     let deleted = 0
     let skipped: string | undefined
-    const iterator = this.#expiry.keys({ ...(start === undefined ? {} : { gte: start }), lt: end })
+    // Ids written from here on. Registered before the iterator takes its snapshot, so an entry
+    // the snapshot holds but a later write moved is known, and its session is read, not trusted.
+    const written = new Set<string>()
+    this.#sweeping.add(written)
+    const iterator = this.#expiry.iterator({
+      ...(start === undefined ? {} : { gte: start }),
+      lt: end,
+    })
     try {
       for (;;) {
         if (signal?.aborted === true) return { scanned, deleted }
-        const keys = await iterator.nextv(SWEEP_CHUNK)
-        if (keys.length === 0) break
-        const entries = keys.map((key) => ({ key, ...parseExpiryKey(key) }))
+        const chunk = await iterator.nextv(SWEEP_CHUNK)
+        if (chunk.length === 0) break
+        const entries = chunk.map(([key, value]) => ({ key, value, ...parseExpiryKey(key) }))
         // Sessions in use are skipped (and swept next time): never wait for a request here.
         const { taken, release } = this.#lock.tryLockMany(entries.map((e) => e.id))
         try {
           const held = new Set(taken)
-          const mine = entries.filter((e) => held.has(e.id))
-          if (mine.length < entries.length) {
-            skipped ??= entries.find((e) => !held.has(e.id))?.key
-          }
-          const current = await this.#readMany(mine.map((e) => e.id))
           const ops: BatchOp[] = []
+          const toRead: typeof entries = []
+          const gone: string[] = []
+          for (const entry of entries) {
+            if (!held.has(entry.id)) {
+              skipped ??= entry.key
+              continue
+            }
+            // Under the id's lock, an entry in a past bucket that no write has moved since the
+            // snapshot indexes its session exactly: the session expired, and the entry names its
+            // owner. Anything else (the bucket holding `now`, an entry that does not name the
+            // owner, a session written meanwhile, a listener wanting whole sessions) is read.
+            const owner = ownerOf(entry.value)
+            if (
+              entry.bucket < boundary &&
+              owner !== undefined &&
+              onExpired === undefined &&
+              !written.has(entry.id)
+            ) {
+              ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
+              ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
+              if (owner !== null) {
+                ops.push({ type: 'del', sublevel: this.#users, key: userKey(owner, entry.id) })
+              }
+              gone.push(entry.id)
+            } else {
+              toRead.push(entry)
+            }
+          }
+          const current = await this.#readMany(toRead.map((e) => e.id))
           const removed: StoredSession[] = []
           let live = 0
-          mine.forEach((entry, i) => {
+          toRead.forEach((entry, i) => {
             const session = current[i]
             const indexed = session !== undefined && bucketOf(session.expiresAt) === entry.bucket
             // Live, in the bucket holding `now`: stays, and is looked at again next time.
@@ -370,20 +406,27 @@ export class LevelBackend implements Backend {
               ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
               ops.push(...userOps(this.#users, session))
               removed.push(session)
+              gone.push(entry.id)
             }
           })
           await this.#writer.write(ops)
           // Only entries that were due count as scanned, as with exact times.
-          scanned += keys.length - live
-          for (const session of removed) this.#cache.delete(session.id)
-          deleted += removed.length
+          scanned += chunk.length - live
+          for (const id of gone) {
+            this.#cache.delete(id)
+            // Another sweep (a second store on this handle) may hold these entries in its snapshot.
+            for (const other of this.#sweeping) if (other !== written) other.add(id)
+          }
+          deleted += gone.length
           if (removed.length > 0) onExpired?.(removed)
+          if (gone.length > 0) onDeleted?.(gone.length)
         } finally {
           release()
         }
         await new Promise<void>((resolve) => setImmediate(resolve))
       }
     } finally {
+      this.#sweeping.delete(written)
       await iterator.close()
     }
     // Unless a write below it arrived meanwhile, everything before this point is swept; the
@@ -471,12 +514,17 @@ export class LevelBackend implements Backend {
       }
     }
     const indexed = new Map<string, number>()
-    for await (const key of this.#expiry.keys()) {
+    for await (const [key, value] of this.#expiry.iterator()) {
       const { id, bucket } = parseExpiryKey(key)
       const session = sessions.get(id)
+      const owner = ownerOf(value)
       if (session === undefined) problems.push(`expiry entry ${key}: no session`)
       else if (bucketOf(session.expiresAt) !== bucket)
         problems.push(`expiry entry ${key}: session expires at ${session.expiresAt}`)
+      else if (owner !== undefined && (owner ?? undefined) !== session.userId)
+        problems.push(
+          `expiry entry ${key}: names ${owner ?? 'nobody'}, session belongs to ${session.userId ?? 'nobody'}`,
+        )
       indexed.set(id, (indexed.get(id) ?? 0) + 1)
     }
     const owned = new Map<string, number>()
@@ -564,7 +612,13 @@ export class LevelBackend implements Backend {
   }
 
   async #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
-    await this.#writer.write(ops)
+    try {
+      await this.#writer.write(ops)
+    } finally {
+      // Recorded once the batch has landed (or failed): a sweep's snapshot taken before then may
+      // hold this id's old expiry entry.
+      if (this.#sweeping.size > 0) for (const written of this.#sweeping) written.add(id)
+    }
     if (next === undefined) this.#cache.delete(id)
     else this.#cache.set(id, compactSession(next))
   }
@@ -582,13 +636,14 @@ export class LevelBackend implements Backend {
     const ops: BatchOp[] = [
       { type: 'put', sublevel: this.#sessions, key: next.id, value: encodeRecord(next) },
     ]
-    // Index entries move only when they change (for the expiry, when it leaves its bucket):
-    // every write holds the id's lock and clear() runs alone, so `current` is exactly what the
-    // indexes hold.
-    if (current === undefined || bucketOf(current.expiresAt) !== bucketOf(next.expiresAt)) {
+    // Index entries change only when what they hold changes (for the expiry: when it leaves its
+    // bucket, or the owner changes): every write holds the id's lock and clear() runs alone, so
+    // `current` is exactly what the indexes hold.
+    const moved = current !== undefined && bucketOf(current.expiresAt) !== bucketOf(next.expiresAt)
+    if (current === undefined || moved || current.userId !== next.userId) {
       const key = expiryKey(next.expiresAt, next.id)
-      ops.push({ type: 'put', sublevel: this.#expiry, key, value: INDEX_VALUE })
-      if (current !== undefined) {
+      ops.push({ type: 'put', sublevel: this.#expiry, key, value: expiryValue(next.userId) })
+      if (moved) {
         ops.push({
           type: 'del',
           sublevel: this.#expiry,

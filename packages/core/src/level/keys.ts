@@ -37,6 +37,27 @@ export function parseExactExpiryKey(key: string): { expiresAt: number; id: strin
   return { expiresAt: Number(key.slice(0, WIDTH)), id: key.slice(WIDTH + 1) }
 }
 
+/**
+ * Expiry-index values name the session's owner, so a sweep deletes an expired session and its
+ * user-index entry without reading the session (reads of random keys set off LevelDB's seek
+ * compactions, which compete with the server for CPU). Never empty: see INDEX_VALUE.
+ */
+const NO_OWNER = '-'
+const OWNER_PREFIX = '='
+
+export function expiryValue(userId: string | undefined): string {
+  return userId === undefined ? NO_OWNER : OWNER_PREFIX + userId
+}
+
+/**
+ * The owner an expiry-index value names: a user id, `null` for none, or `undefined` when the
+ * value does not say (entries written before values named owners hold '1').
+ */
+export function ownerOf(value: string): string | null | undefined {
+  if (value === NO_OWNER) return null
+  return value.startsWith(OWNER_PREFIX) ? value.slice(OWNER_PREFIX.length) : undefined
+}
+
 export function userKey(userId: string, id: string): string {
   return userId + USER_SEPARATOR + id
 }
