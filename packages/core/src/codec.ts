@@ -38,10 +38,29 @@ export function losslessText(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** A session's encoded form: the stored bytes, and the text a text codec produced. */
+/**
+ * A session's encoded form: the stored bytes, and the text a text codec produced. When `text` is
+ * present, `value` is exactly its UTF-8 encoding.
+ */
 export interface Encoded {
-  value: Uint8Array
-  text?: string
+  readonly value: Uint8Array
+  readonly text?: string | undefined
+}
+
+/**
+ * A text codec's output: the bytes are made only if something asks for them. The Level backend
+ * writes the text straight into its record, so a write makes no intermediate copy.
+ */
+export class EncodedText implements Encoded {
+  readonly text: string
+
+  constructor(text: string) {
+    this.text = text
+  }
+
+  get value(): Uint8Array {
+    return utf8Bytes(this.text)
+  }
 }
 
 /**
@@ -73,21 +92,26 @@ export function encodeValue<D>(
 
 function toBytes(id: string, encoded: unknown, maxBytes: number): Encoded {
   let out: Encoded
+  let size: number
   if (typeof encoded === 'string') {
-    // Kept only when decoding the bytes gives it back exactly (lone surrogates do not).
-    out = encoded.isWellFormed()
-      ? { value: encoder.encode(encoded), text: encoded }
-      : { value: encoder.encode(encoded) }
-  } else if (encoded instanceof Uint8Array) out = { value: encoded }
-  else {
+    // Kept as text only when its bytes give it back exactly (lone surrogates do not).
+    if (encoded.isWellFormed()) {
+      out = new EncodedText(encoded)
+      size = Buffer.byteLength(encoded, 'utf8')
+    } else {
+      out = { value: encoder.encode(encoded) }
+      size = out.value.byteLength
+    }
+  } else if (encoded instanceof Uint8Array) {
+    out = { value: encoded }
+    size = encoded.byteLength
+  } else {
     throw new SessionEncodeError(
       id,
       new TypeError(`the codec returned ${typeof encoded}, not a string or Uint8Array`),
     )
   }
-  if (out.value.byteLength > maxBytes) {
-    throw new SessionTooLargeError(id, out.value.byteLength, maxBytes)
-  }
+  if (size > maxBytes) throw new SessionTooLargeError(id, size, maxBytes)
   return out
 }
 
@@ -99,6 +123,17 @@ interface Decodable {
 }
 
 /**
+ * A stored session's bytes as text, kept on the session for later reads when the text encodes
+ * back to the same bytes (a leading byte-order mark, which decoding drops, does not).
+ */
+function textOf(stored: Decodable): string {
+  const text = losslessText(stored.value)
+  if (text === undefined) return decoder.decode(stored.value)
+  stored.text = text
+  return text
+}
+
+/**
  * Decodes a stored session's data, synchronously when the codec is; any failure (thrown or
  * rejected) becomes a `SessionDecodeError`. A text codec's UTF-8 decoding is kept on the stored
  * object: a cached session is then only parsed on later reads.
@@ -107,7 +142,7 @@ export function decodeValue<D>(codec: Codec<D>, stored: Decodable): D | Promise<
   let result: D | Promise<D>
   try {
     if (codec.binary === true) result = codec.decode(stored.value)
-    else result = codec.decode((stored.text ??= decoder.decode(stored.value)))
+    else result = codec.decode(stored.text ?? textOf(stored))
   } catch (error) {
     throw new SessionDecodeError(stored.id, error)
   }

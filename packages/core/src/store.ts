@@ -19,6 +19,7 @@ import {
 import { isValidSessionId, MAX_ID_LENGTH } from './id.js'
 import { levelBackendForDb, levelBackendForPath } from './level/open.js'
 import type { AnyLevel } from './level/backend.js'
+import { exactText, TextSession } from './level/text-session.js'
 import { MAX_TTL, type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
 import type {
   Backend,
@@ -209,12 +210,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
-      // Field by field: a cached session may keep its bytes behind a getter, which a spread drops.
-      const { value, text } = current
-      const same = text === undefined ? { value } : { value, text }
-      return toStored(current.id, same, current.createdAt, expiresAt, current.userId)
+      return toStored(current.id, current, current.createdAt, expiresAt, current.userId)
     }
-    return toStored(current.id, changed, current.createdAt, expiresAt, changed.userId)
+    return toStored(current.id, changed.encoded, current.createdAt, expiresAt, changed.userId)
   }
 
   /** Applies a touch's patch to the stored data; `undefined` when the data stays as it is. */
@@ -226,8 +224,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const next = await patch(await decodeValue(codec, current))
     if (next === undefined) return undefined
     const userId = this.#userIdOf(next)
-    const encoded = await encodeValue(codec, current.id, next, maxSessionBytes)
-    return userId === undefined ? encoded : { ...encoded, userId }
+    return { encoded: await encodeValue(codec, current.id, next, maxSessionBytes), userId }
   }
 
   /** Removes a session; idempotent. Resolves to whether one was stored. */
@@ -335,16 +332,9 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         now + MAX_TTL,
         maxLifetime === undefined ? Infinity : createdAt + maxLifetime,
       )
-      const stored = {
-        id,
-        value: new Uint8Array(),
-        createdAt,
-        expiresAt: capped,
-        ...(userId === undefined ? {} : { userId }),
-      }
-      if (!this.#isLive(stored, now)) return false
+      if (!this.#isLive({ createdAt, expiresAt: capped }, now)) return false
       const encoded = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      await this.backend.update(id, () => ({ ...stored, ...encoded }))
+      await this.backend.update(id, () => toStored(id, encoded, createdAt, capped, userId))
       return true
     })
   }
@@ -497,7 +487,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     }
   }
 
-  #isLive(s: StoredSession, now: number): boolean {
+  #isLive(s: Pick<StoredSession, 'createdAt' | 'expiresAt'>, now: number): boolean {
     const { maxLifetime } = this.options
     return s.expiresAt > now && (maxLifetime === undefined || s.createdAt + maxLifetime > now)
   }
@@ -554,9 +544,12 @@ function asCallError(name: string, error: unknown): Error {
 }
 
 /** What a touch's patch produced: the encoded data and its user id. */
-type Patched = Encoded & { userId?: string }
+interface Patched {
+  encoded: Encoded
+  userId: string | undefined
+}
 
-/** A session to store, with the text hint only when there is one. */
+/** A session to store: text when the text is exactly its bytes, with the text hint otherwise. */
 function toStored(
   id: string,
   encoded: Encoded,
@@ -564,6 +557,8 @@ function toStored(
   expiresAt: number,
   userId: string | undefined,
 ): StoredSession {
+  const text = exactText(encoded)
+  if (text !== undefined) return new TextSession(id, text, createdAt, expiresAt, userId)
   const out: { -readonly [K in keyof StoredSession]: StoredSession[K] } = {
     id,
     value: encoded.value,

@@ -356,6 +356,40 @@ describe('Level backend', () => {
     })
   })
 
+  it('writes text records straight from the text, and keeps bytes that text would not give back', async () => {
+    const clock = new TestClock()
+    const path = await tempDir()
+    // A text codec whose output starts with a byte-order mark, which UTF-8 decoding drops.
+    const codec = {
+      encode: (data: unknown) => '\uFEFF' + JSON.stringify(data),
+      decode: (text: string) => JSON.parse(text.replace(/^\uFEFF/, '')) as unknown,
+    }
+    const open = () =>
+      createSessionStore({ path, cleanupInterval: 0, now: clock.now, codec, touchAfter: 0 })
+    const first = open()
+    await first.set('bom', { n: 'é' })
+    await first.close()
+    // Read back from disk, then touched from the cache: the bytes stay those the codec made.
+    const store = open()
+    for (let i = 0; i < 3; i++) {
+      expect((await store.get('bom'))?.data).toEqual({ n: 'é' })
+      clock.advance(1000)
+      expect(await store.touch('bom')).toBe(true)
+    }
+    await store.set('plain', { n: 'ü' })
+    await store.close()
+    const db = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
+    const raw = db.sublevel<string, Uint8Array>('s', { valueEncoding: 'view' })
+    const tail = async (id: string, data: unknown) => {
+      const want = new TextEncoder().encode(codec.encode(data))
+      const bytes = (await raw.get(id))!
+      expect(new Uint8Array(bytes.subarray(bytes.length - want.length))).toEqual(want)
+    }
+    await tail('bom', { n: 'é' })
+    await tail('plain', { n: 'ü' })
+    await db.close()
+  })
+
   it('peek answers from the cache only, and only for live sessions', async () => {
     const clock = new TestClock()
     const store = createSessionStore({ db: new MemoryLevel(), cleanupInterval: 0, now: clock.now })

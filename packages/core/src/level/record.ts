@@ -10,20 +10,26 @@
  *   [...]    user id (UTF-8), then the encoded session data
  */
 import type { StoredSession } from '../types.js'
+import { exactText } from './text-session.js'
 
 const FORMAT = 1
 const HEADER = 19
 
 export function encodeRecord(session: StoredSession): Buffer {
-  const user = session.userId === undefined ? undefined : Buffer.from(session.userId, 'utf8')
-  const userLength = user?.byteLength ?? 0
-  const out = Buffer.allocUnsafe(HEADER + userLength + session.value.byteLength)
+  const { userId } = session
+  const userLength = userId === undefined ? 0 : Buffer.byteLength(userId, 'utf8')
+  // Text is written straight into the record: no intermediate copy of its bytes.
+  const text = exactText(session)
+  const value = text === undefined ? session.value : undefined
+  const dataLength = value?.byteLength ?? Buffer.byteLength(text!, 'utf8')
+  const out = Buffer.allocUnsafe(HEADER + userLength + dataLength)
   out[0] = FORMAT
   out.writeDoubleBE(session.createdAt, 1)
   out.writeDoubleBE(session.expiresAt, 9)
   out.writeUInt16BE(userLength, 17)
-  if (user !== undefined) user.copy(out, HEADER)
-  out.set(session.value, HEADER + userLength)
+  if (userId !== undefined) out.write(userId, HEADER, 'utf8')
+  if (value !== undefined) out.set(value, HEADER + userLength)
+  else out.write(text!, HEADER + userLength, 'utf8')
   return out
 }
 

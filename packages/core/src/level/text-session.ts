@@ -1,25 +1,34 @@
 /**
  * @module
- * The cache's form of a session whose data is text. Bytes would live off the V8 heap, each in its
- * own allocation (about 2 KB of process memory per cached session); a string costs about a
- * quarter of that. The bytes are made again only when asked for.
+ * A stored session whose data is text. Bytes would live off the V8 heap, each in its own
+ * allocation (about 2 KB of process memory per cached session); a string costs about a quarter of
+ * that. The bytes are made again only when asked for; the Level backend writes records straight
+ * from the text.
  */
-import { losslessText, utf8Bytes } from '../codec.js'
+import { EncodedText, losslessText, utf8Bytes } from '../codec.js'
+import type { Encoded } from '../codec.js'
 import type { StoredSession } from '../types.js'
 
-class TextSession implements StoredSession {
+export class TextSession implements StoredSession {
   readonly id: string
+  /** Exactly what `value` encodes (never a lossy decoding). */
   readonly text: string
   readonly createdAt: number
   readonly expiresAt: number
   readonly userId?: string
 
-  constructor(session: StoredSession, text: string) {
-    this.id = session.id
+  constructor(
+    id: string,
+    text: string,
+    createdAt: number,
+    expiresAt: number,
+    userId: string | undefined,
+  ) {
+    this.id = id
     this.text = text
-    this.createdAt = session.createdAt
-    this.expiresAt = session.expiresAt
-    if (session.userId !== undefined) this.userId = session.userId
+    this.createdAt = createdAt
+    this.expiresAt = expiresAt
+    if (userId !== undefined) this.userId = userId
   }
 
   get value(): Uint8Array {
@@ -27,10 +36,21 @@ class TextSession implements StoredSession {
   }
 }
 
+/** The text that `encoded` is exactly the UTF-8 of, when that is known without decoding. */
+export function exactText(encoded: Encoded): string | undefined {
+  return encoded instanceof EncodedText || encoded instanceof TextSession ? encoded.text : undefined
+}
+
 /** A session known to be text (a text codec produced it): keeps the string, drops the bytes. */
 export function compactSession(session: StoredSession): StoredSession {
   if (session.text === undefined || session instanceof TextSession) return session
-  return new TextSession(session, session.text)
+  return new TextSession(
+    session.id,
+    session.text,
+    session.createdAt,
+    session.expiresAt,
+    session.userId,
+  )
 }
 
 /**
@@ -39,5 +59,7 @@ export function compactSession(session: StoredSession): StoredSession {
  */
 export function textSession(session: StoredSession): StoredSession {
   const text = losslessText(session.value)
-  return text === undefined ? session : new TextSession(session, text)
+  return text === undefined
+    ? session
+    : new TextSession(session.id, text, session.createdAt, session.expiresAt, session.userId)
 }
