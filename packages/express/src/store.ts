@@ -53,6 +53,8 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   readonly core: SessionStore<T>
   readonly #owned: boolean
   #closing: Promise<void> | undefined
+  /** The cookie each live request's session was loaded with (see createSession and touch). */
+  readonly #loadedCookies = new WeakMap<object, unknown>()
 
   /** Passes core's failures (e.g. a cleaner run) on, only while someone listens here. */
   readonly #forwardError = (error: Error): void => {
@@ -118,6 +120,21 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   }
 
   /**
+   * express-session turns what `get` returned into `req.session` here. The loaded cookie is
+   * remembered so that `touch` can tell, without reading the stored session again, whether the
+   * request changed it.
+   */
+  override createSession(
+    req: Parameters<session.Store['createSession']>[0],
+    data: SessionData,
+  ): ReturnType<session.Store['createSession']> {
+    const loaded: unknown = data.cookie
+    const created = super.createSession(req, data)
+    this.#loadedCookies.set(created, loaded)
+    return created
+  }
+
+  /**
    * Keeps a session alive: stores its cookie (so a per-session `cookie.maxAge` change survives)
    * and moves its expiry, without writing the request's copy of the data over the stored one.
    * Never recreates a session that is gone.
@@ -133,6 +150,12 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
     if (lifetime.expired) {
       await this.core.destroy(sid)
+      return
+    }
+    // The cookie this request loaded, unchanged: nothing to store but the expiry, so the stored
+    // session need not be read and decoded (a concurrent change to it is kept either way).
+    if (sameCookie(this.#loadedCookies.get(session), cookie)) {
+      await this.core.touch(sid, { ttl: lifetime.ttl })
       return
     }
     await this.core.touch(sid, {

@@ -141,6 +141,26 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
     expect(view(later)).toMatchObject({ id: body.id, views: 1, maxAge: 30 * DAY })
   })
 
+  it('an unmodified request touches without reading the session back; a changed cookie is compared', async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, {}, express)
+    const browser = request.agent(url)
+    const body = view(await browser.get('/count').expect(200))
+    const touch = vi.spyOn(store.core, 'touch')
+    // The cookie the request loaded is the one it touches with: expiry only, no patch to decode.
+    expect(view(await browser.get('/peek').expect(200))).toMatchObject({ id: body.id, views: 1 })
+    expect(touch).toHaveBeenCalledTimes(1)
+    expect(touch.mock.calls[0]![1]?.patch).toBeUndefined()
+    // The request changed its cookie: the stored one is read and compared.
+    await browser.get('/remember').expect(200)
+    expect(touch).toHaveBeenCalledTimes(2)
+    expect(touch.mock.calls[1]![1]?.patch).toBeTypeOf('function')
+    expect((await store.core.get(body.id))?.data).toMatchObject({
+      views: 1,
+      cookie: { originalMaxAge: 30 * DAY },
+    })
+  })
+
   it('leaves a valid record after 50 concurrent requests on one session', async () => {
     const store = await openStore()
     const { url } = await startApp(store, { cookie: { maxAge: 60_000 } }, express)

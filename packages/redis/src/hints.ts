@@ -10,6 +10,7 @@
  * map moves the entry back to the young one. O(1) per call, no per-entry links to maintain, and
  * no iteration over a Map's deleted slots (which makes "evict the first key" slow in V8).
  */
+import { exactText } from '@levelsession/core'
 import type { Snapshot } from './record.js'
 
 /** Fixed cost counted per entry on top of the value and id. */
@@ -17,7 +18,10 @@ const OVERHEAD = 96
 
 /** Bytes an entry counts for; entries hold only sessions (never ABSENT). */
 function bytesOf(id: string, snapshot: Snapshot): number {
-  return OVERHEAD + id.length * 2 + snapshot.session!.value.byteLength
+  const session = snapshot.session!
+  // A session kept as text: its string's length, without making its bytes.
+  const size = exactText(session)?.length ?? session.value.byteLength
+  return OVERHEAD + id.length * 2 + size
 }
 
 export class HintCache {

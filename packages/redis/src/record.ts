@@ -6,7 +6,7 @@
  * concurrent change.
  */
 import { randomBytes } from 'node:crypto'
-import type { StoredSession } from '@levelsession/core'
+import { exactText, type StoredSession } from '@levelsession/core'
 
 /** What one read saw: the session (if readable) and the token a compare-and-set must match. */
 export interface Snapshot {
@@ -85,16 +85,17 @@ export function hasToken(record: Buffer, token: string): boolean {
  * writes the whole command as one chunk, and nothing is copied here.
  */
 export function encodeRecord(token: string, session: StoredSession): Buffer | string {
-  const { userId, value } = session
+  const { userId } = session
   if (userId?.includes('\0') === true) {
     // Core refuses such user ids; a NUL would shift every later field.
     throw new TypeError('a user id must not contain U+0000')
   }
   const head = `${token}\0${session.createdAt}\0${session.expiresAt}\0${userId ?? ''}\0`
-  // `StoredSession.text` is new in core: read loosely, so this also builds and runs against a
-  // core without it (the record is then always bytes).
-  const text = (session as { readonly text?: unknown }).text
-  // The length check guards against a stale `text` carried over by a spread.
+  // Text core vouches for is written as it is, without making its bytes.
+  const exact = exactText(session)
+  if (exact !== undefined) return head + exact
+  const { value, text } = session
+  // The length check guards against a stale `text` hint carried over by a spread.
   if (typeof text === 'string' && Buffer.byteLength(text) === value.byteLength) return head + text
   const headBytes = userId === undefined ? head.length : Buffer.byteLength(head)
   const record = Buffer.allocUnsafe(headBytes + value.byteLength)

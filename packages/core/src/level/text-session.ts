@@ -36,7 +36,11 @@ export class TextSession implements StoredSession {
   }
 }
 
-/** The text that `encoded` is exactly the UTF-8 of, when that is known without decoding. */
+/**
+ * The text whose UTF-8 is exactly `encoded.value`, when core knows it without encoding or
+ * decoding (a text codec's output, or a session the store keeps as text); else `undefined`. For
+ * backends: reading `value` of such a session encodes the text again.
+ */
 export function exactText(encoded: Encoded): string | undefined {
   return encoded instanceof EncodedText || encoded instanceof TextSession ? encoded.text : undefined
 }
