@@ -16,6 +16,7 @@ import {
   ttlFromCookie,
 } from '@levelsession/core'
 import { checkedCookie, cookieToStore, isObject, sameCookie } from './cookie.js'
+import { isoDate } from './iso-date.js'
 
 /**
  * Core options (`path`, `maxAge`, `expiry`, `maxLifetime`, `touchAfter`, `cleanupInterval`,
@@ -261,7 +262,7 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const { cookie } = data
     if (cookie.expires === null || cookie.expires === undefined) return data as T
     // The record's data is a fresh copy (every get decodes anew): set the field in place.
-    cookie.expires = new Date(Date.now() + record.expiresAt - this.core.options.now()).toISOString()
+    cookie.expires = isoDate(Date.now() + record.expiresAt - this.core.options.now())
     return data as T
   }
 }
