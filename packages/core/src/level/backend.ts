@@ -9,7 +9,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { SessionDecodeError } from '../errors.js'
 import { runFinally } from '../finally.js'
 import { KeyedLock } from '../keyed-lock.js'
-import { LruCache } from '../lru.js'
+import { ClockCache } from '../clock-cache.js'
 import { DEFAULT_CACHE_SIZE } from '../options.js'
 import type {
   Backend,
@@ -80,7 +80,7 @@ export class LevelBackend implements Backend {
   readonly #writer: BatchWriter
   readonly #reader: ReadBatcher<Buffer>
   readonly #lock = new KeyedLock()
-  readonly #cache: LruCache<StoredSession>
+  readonly #cache: ClockCache<StoredSession>
   readonly #options: LevelBackendOptions
   /** Expiry-index key below which the last complete sweep left nothing. */
   #watermark: string | undefined
@@ -109,7 +109,7 @@ export class LevelBackend implements Backend {
     this.#meta = sub<string>('m', 'utf8')
     this.#writer = new BatchWriter(db, options.sync === true)
     this.#reader = new ReadBatcher(this.#sessions)
-    this.#cache = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE)
+    this.#cache = new ClockCache(options.cacheSize ?? DEFAULT_CACHE_SIZE)
   }
 
   /** Makes every later write batch fsync'd (a store sharing this handle asked for it). */
