@@ -35,6 +35,18 @@ describe('sameCookie', () => {
   it('sees any other change', () => {
     expect(sameCookie(base, { ...base, originalMaxAge: 2000 })).toBe(false)
     expect(sameCookie(base, { ...base, secure: true })).toBe(false)
+    expect(sameCookie({ ...base, secure: true }, base)).toBe(false)
+    expect(sameCookie({ ...base, domain: 'a.example' }, { ...base, domain: 'b.example' })).toBe(
+      false,
+    )
     expect(sameCookie(undefined, base)).toBe(false)
+  })
+
+  it('treats a missing field, undefined and null alike, and compares objects by value', () => {
+    expect(sameCookie({ ...base, secure: null }, base)).toBe(true)
+    expect(sameCookie(base, { ...base, domain: undefined })).toBe(true)
+    expect(sameCookie({ ...base, extra: { a: 1 } }, { ...base, extra: { a: 1 } })).toBe(true)
+    expect(sameCookie({ ...base, extra: { a: 1 } }, { ...base, extra: { a: 2 } })).toBe(false)
+    expect(sameCookie({ ...base, extra: { a: 1 } }, { ...base, extra: 'x' })).toBe(false)
   })
 })

@@ -25,10 +25,15 @@ export function checkedCookie(cookie: unknown): StoredCookie {
 export function cookieToStore(value: unknown): StoredCookie {
   const cookie = checkedCookie(value)
   const toJSON = cookie.toJSON
-  const plain: unknown = typeof toJSON === 'function' ? toJSON.call(cookie) : { ...cookie }
+  const plain: unknown = typeof toJSON === 'function' ? toJSON.call(cookie) : cookie
   const out: StoredCookie = {}
   if (isObject(plain)) {
-    for (const [key, value] of Object.entries(plain)) if (value !== undefined) out[key] = value
+    // for...in over own fields: no entries array on every touch.
+    for (const key in plain) {
+      if (!Object.hasOwn(plain, key)) continue
+      const field = plain[key]
+      if (field !== undefined) out[key] = field
+    }
   }
   return out
 }
@@ -41,10 +46,25 @@ export function cookieToStore(value: unknown): StoredCookie {
 export function sameCookie(stored: unknown, next: StoredCookie): boolean {
   if (!isObject(stored)) return false
   if (((stored.expires ?? null) === null) !== ((next.expires ?? null) === null)) return false
-  const keys = new Set([...Object.keys(stored), ...Object.keys(next)])
-  keys.delete('expires')
-  for (const key of keys) {
-    if (JSON.stringify(stored[key] ?? null) !== JSON.stringify(next[key] ?? null)) return false
+  // Field by field, each side's keys once: a touch on every request compares cookies.
+  for (const key in stored) {
+    if (key !== 'expires' && Object.hasOwn(stored, key) && !sameField(stored[key], next[key])) {
+      return false
+    }
+  }
+  for (const key in next) {
+    if (key !== 'expires' && Object.hasOwn(next, key) && !Object.hasOwn(stored, key)) {
+      if (!sameField(undefined, next[key])) return false
+    }
   }
   return true
+}
+
+/** Cookie fields are primitives; anything else is compared as JSON. */
+function sameField(a: unknown, b: unknown): boolean {
+  const x = a ?? null
+  const y = b ?? null
+  if (x === y) return true
+  if (typeof x !== 'object' || typeof y !== 'object') return false
+  return JSON.stringify(x) === JSON.stringify(y)
 }
