@@ -283,7 +283,7 @@ describe('Level backend', () => {
       const store = owned(clock, root)
       for (let i = 0; i < 10; i++) await store.set(`s${i}`, { user: 'u' })
       // Entries written before values named owners hold '1'.
-      const index = root.sublevel<string, string>('x')
+      const index = root.sublevel<string, string>('x', {})
       for await (const key of index.keys())
         if (key.endsWith('s0') || key.endsWith('s1')) await index.put(key, '1')
       clock.advance(EXPIRY_BUCKET + 1000)

@@ -787,7 +787,7 @@ export function runStoreConformance(
 }
 
 /** Fails when the backend can check its indexes and finds a problem. */
-export async function verify(store: SessionStore<SessionData>): Promise<void> {
+export async function verify<D>(store: SessionStore<D>): Promise<void> {
   if (store.backend.verify === undefined) return
   expect(await store.backend.verify()).toEqual([])
 }
