@@ -262,7 +262,11 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const { cookie } = data
     if (cookie.expires === null || cookie.expires === undefined) return data as T
     // The record's data is a fresh copy (every get decodes anew): set the field in place.
-    cookie.expires = isoDate(Date.now() + record.expiresAt - this.core.options.now())
+    // On the store's own clock (the default, Date.now) the expiry is already wall-clock time.
+    const { now } = this.core.options
+    cookie.expires = isoDate(
+      now === Date.now ? record.expiresAt : Date.now() + record.expiresAt - now(),
+    )
     return data as T
   }
 }

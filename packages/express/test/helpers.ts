@@ -9,7 +9,7 @@ import express from 'express'
 import express4 from 'express4'
 import session from 'express-session'
 import type { NextFunction, Request, Response } from 'express'
-import { onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { TestClock, tempDir } from '@levelsession/core/testing'
 import { LevelSessionStore, type LevelSessionStoreOptions } from '../src/index.js'
 
@@ -21,6 +21,13 @@ export const EXPRESS_VERSIONS = [
 ] as const
 
 export type ExpressFactory = (typeof EXPRESS_VERSIONS)[number]['express']
+
+/**
+ * A cookie's `originalMaxAge` as express-session leaves it: its Cookie recomputes the value from
+ * the clock whenever it sets `expires` (originalMaxAge = expires - Date.now()), so it comes out a
+ * millisecond short whenever the clock ticks in between, whatever the store.
+ */
+export const aboutMs = (ms: number): unknown => expect.closeTo(ms, -2)
 
 /** A clock the tests move by hand: pass `now` to the core store. */
 export const manualClock = (start = Date.now()): TestClock => new TestClock(start)
