@@ -307,6 +307,57 @@ describe('Level backend', () => {
       await store.close()
     })
 
+    it('an entry left behind by a corrupt record never deletes the live session, even after reopening', async () => {
+      const clock = new TestClock()
+      const path = await tempDir()
+      const open = () =>
+        createSessionStore({ path, cleanupInterval: 0, now: clock.now, cacheSize: 0 })
+      const first = open()
+      await first.set('a', { n: 1 }, { ttl: 60_000 })
+      await first.set('other', { n: 1 }, { ttl: 60_000 })
+      await first.close()
+      // The record becomes unreadable: its expiry entry can no longer be found from it.
+      const raw = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' })
+      await raw
+        .sublevel<string, Uint8Array>('s', { valueEncoding: 'view' })
+        .put('a', new Uint8Array([9, 9]))
+      await raw.close()
+      const store = open()
+      expect(await store.get('a')).toBeUndefined()
+      await store.set('a', { n: 2 }, { ttl: 3_600_000 })
+      // Two entries for 'a' now: the old one, due in a minute, and the live one.
+      expect(await store.backend.verify!()).not.toEqual([])
+      await store.close()
+      clock.advance(5 * 60_000)
+      const reopened = open()
+      expect(await reopened.prune()).toMatchObject({ deleted: 1 })
+      expect((await reopened.get('a'))?.data).toEqual({ n: 2 })
+      expect(await reopened.get('other')).toBeUndefined()
+      await verify(reopened)
+      await reopened.close()
+    })
+
+    it('distrustIndex() (after LevelDB repair) makes sweeps read every session', async () => {
+      const clock = new TestClock()
+      const root = new MemoryLevel<string, string>()
+      const store = owned(clock, root)
+      await store.set('s1', { user: 'u' })
+      await (store.backend as unknown as { distrustIndex(): Promise<void> }).distrustIndex()
+      clock.advance(EXPIRY_BUCKET + 1000)
+      const getMany = vi.spyOn(root, 'getMany')
+      expect(await store.prune()).toMatchObject({ deleted: 1 })
+      expect(getMany).toHaveBeenCalledTimes(1)
+      expect(await root.sublevel<string, string>('m', {}).get('index-untrusted')).toBe('1')
+      // clear() empties the index: it is trusted again, and sweeps read nothing.
+      await store.clear()
+      await store.set('s2', { user: 'u' })
+      clock.advance(EXPIRY_BUCKET + 1000)
+      getMany.mockClear()
+      expect(await store.prune()).toMatchObject({ deleted: 1 })
+      expect(getMany).not.toHaveBeenCalled()
+      await store.close()
+    })
+
     it('a session set again while a sweep runs survives, though the sweep saw its old entry', async () => {
       const clock = new TestClock()
       const store = createSessionStore<{ n: number }>({

@@ -44,7 +44,12 @@ export function register(program: Command): void {
     await rm(join(location, PID_FILE), { force: true })
     await ClassicLevel.repair(location)
     const repairedMs = performance.now() - started
-    const stats = await withStore(location, ({ store }) => store.stats())
+    const stats = await withStore(location, async ({ store }) => {
+      // Repair can bring back index entries of sessions deleted since: the cleaner must read
+      // each session before deleting it from now on.
+      await (store.backend as { distrustIndex?: () => Promise<void> }).distrustIndex?.()
+      return store.stats()
+    })
     const result = {
       path: location,
       backup,

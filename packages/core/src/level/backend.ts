@@ -52,6 +52,12 @@ const COMPACT_AFTER = 10_000
  * of an empty value (32 bytes of malloc per put).
  */
 const INDEX_VALUE = '1'
+/**
+ * Meta key set once the expiry index may hold entries no session matches: a corrupt record was
+ * replaced or deleted (its entry could not be found to remove), or LevelDB's repair ran. While it
+ * is set, the cleaner reads every session before deleting it. `clear()` lifts it.
+ */
+const UNTRUSTED_INDEX = 'index-untrusted'
 
 export interface LevelBackendOptions {
   /** fsync every batch. @default false */
@@ -97,6 +103,8 @@ export class LevelBackend implements Backend {
   readonly #background = new Set<Promise<unknown>>()
   /** One set per sweep in progress: the ids written since it began (see #sweep). */
   readonly #sweeping = new Set<Set<string>>()
+  /** False once UNTRUSTED_INDEX is set: sweeps then read every session (see #sweep). */
+  #indexTrusted = true
 
   constructor(db: AnyLevel, options: LevelBackendOptions = {}) {
     this.db = db
@@ -132,6 +140,21 @@ export class LevelBackend implements Backend {
     await this.#options.prepare?.()
     await this.db.open()
     await this.#options.opened?.(this)
+    this.#indexTrusted = (await this.#meta.get(UNTRUSTED_INDEX)) === undefined
+  }
+
+  /**
+   * Makes the cleaner read every session before deleting it, in this process and after reopening,
+   * until `clear()`: for after LevelDB's repair, which can bring back index entries of sessions
+   * since deleted.
+   */
+  async distrustIndex(): Promise<void> {
+    await this.#writer.write([this.#distrustOp()])
+  }
+
+  #distrustOp(): BatchOp {
+    this.#indexTrusted = false
+    return { type: 'put', sublevel: this.#meta, key: UNTRUSTED_INDEX, value: '1' }
   }
 
   /** Schema version stored in the meta sublevel, if any. */
@@ -209,10 +232,14 @@ export class LevelBackend implements Backend {
     if (next instanceof Promise) next = await next
     if (next === undefined) return current
     if (next === null) {
-      if (current !== undefined || corrupt) await this.#write(id, this.#deleteOps(id, current))
+      if (current !== undefined || corrupt)
+        await this.#write(id, this.#deleteOps(id, current, corrupt))
       return undefined
     }
-    await this.#write(id, this.#putOps(current, next), next)
+    const ops = this.#putOps(current, next)
+    // The unreadable record's expiry entry cannot be found: it stays, and the index is distrusted.
+    if (corrupt) ops.push(this.#distrustOp())
+    await this.#write(id, ops, next)
     return next
   }
 
@@ -221,7 +248,7 @@ export class LevelBackend implements Backend {
       this.#lock.run(id, async () => {
         const { current, corrupt } = await this.#readTolerant(id)
         if (current === undefined && !corrupt) return false
-        await this.#write(id, this.#deleteOps(id, current))
+        await this.#write(id, this.#deleteOps(id, current, corrupt))
         return current !== undefined
       }),
     )
@@ -294,6 +321,8 @@ export class LevelBackend implements Backend {
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
       await this.#writer.idle()
       await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
+      await this.#meta.del(UNTRUSTED_INDEX)
+      this.#indexTrusted = true
       this.#cache.clear()
       this.#resetWatermark()
     } finally {
@@ -370,10 +399,11 @@ export class LevelBackend implements Backend {
             }
             // Under the id's lock, an entry in a past bucket that no write has moved since the
             // snapshot indexes its session exactly: the session expired, and the entry names its
-            // owner. Anything else (the bucket holding `now`, an entry that does not name the
-            // owner, a session written meanwhile, a listener wanting whole sessions) is read.
+            // owner. Anything else is read: a distrusted index, the bucket holding `now`, an
+            // entry not naming the owner, a session written meanwhile, a listener on `expired`.
             const owner = ownerOf(entry.value)
             if (
+              this.#indexTrusted &&
               entry.bucket < boundary &&
               owner !== undefined &&
               onExpired === undefined &&
@@ -623,8 +653,10 @@ export class LevelBackend implements Backend {
     else this.#cache.set(id, compactSession(next))
   }
 
-  #deleteOps(id: string, current: StoredSession | undefined): BatchOp[] {
+  #deleteOps(id: string, current: StoredSession | undefined, corrupt = false): BatchOp[] {
     const ops: BatchOp[] = [{ type: 'del', sublevel: this.#sessions, key: id }]
+    // An unreadable record's index entries cannot be found: they stay, and the index is distrusted.
+    if (corrupt) ops.push(this.#distrustOp())
     if (current !== undefined) {
       ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, id) })
       ops.push(...userOps(this.#users, current))
