@@ -18,7 +18,7 @@ export { jsonCodec } from './codec.js'
 export { ttlFromCookie, type CookieLifetime, type TtlDecision } from './ttl.js'
 export { resolveStore, type ResolvedStore, type StoreSource } from './resolve.js'
 export { KeyedLock } from './keyed-lock.js'
-export { exactText } from './level/text-session.js'
+export { exactText } from './text-session.js'
 export {
   MAX_TTL,
   DEFAULT_CACHE_SIZE,

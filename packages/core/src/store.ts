@@ -19,7 +19,7 @@ import {
 import { isValidSessionId, MAX_ID_LENGTH } from './id.js'
 import { levelBackendForDb, levelBackendForPath } from './level/open.js'
 import type { AnyLevel } from './level/backend.js'
-import { exactText, TextSession } from './level/text-session.js'
+import { exactText, TextSession } from './text-session.js'
 import { MAX_TTL, type ResolvedOptions, resolveOptions, ttlOption } from './options.js'
 import type {
   Backend,

@@ -34,7 +34,7 @@ import {
 } from './keys.js'
 import { ReadBatcher } from './read-batcher.js'
 import { decodeRecord, encodeRecord } from './record.js'
-import { compactSession, textSession } from './text-session.js'
+import { compactSession, textSession } from '../text-session.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -231,16 +231,23 @@ export class LevelBackend implements Backend {
     let next = mutate(current)
     if (next instanceof Promise) next = await next
     if (next === undefined) return current
-    if (next === null) {
-      if (current !== undefined || corrupt)
-        await this.#write(id, this.#deleteOps(id, current, corrupt))
-      return undefined
-    }
-    const ops = this.#putOps(current, next)
-    // The unreadable record's expiry entry cannot be found: it stays, and the index is distrusted.
+    if (next !== null || current !== undefined || corrupt)
+      await this.#commit(id, current, corrupt, next)
+    return next ?? undefined
+  }
+
+  /** Writes a session's next state (`null`: none) with its index changes, under the id's lock. */
+  #commit(
+    id: string,
+    current: StoredSession | undefined,
+    corrupt: boolean,
+    next: StoredSession | null,
+  ): Promise<void> {
+    const ops = next === null ? this.#deleteOps(id, current) : this.#putOps(current, next)
+    // An unreadable record's expiry entry cannot be found from it: it stays behind, so the index
+    // is distrusted (see UNTRUSTED_INDEX).
     if (corrupt) ops.push(this.#distrustOp())
-    await this.#write(id, ops, next)
-    return next
+    return this.#write(id, ops, next ?? undefined)
   }
 
   delete(id: string): Promise<boolean> {
@@ -248,7 +255,7 @@ export class LevelBackend implements Backend {
       this.#lock.run(id, async () => {
         const { current, corrupt } = await this.#readTolerant(id)
         if (current === undefined && !corrupt) return false
-        await this.#write(id, this.#deleteOps(id, current, corrupt))
+        await this.#commit(id, current, corrupt, null)
         return current !== undefined
       }),
     )
@@ -409,11 +416,7 @@ export class LevelBackend implements Backend {
               onExpired === undefined &&
               !written.has(entry.id)
             ) {
-              ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
-              ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
-              if (owner !== null) {
-                ops.push({ type: 'del', sublevel: this.#users, key: userKey(owner, entry.id) })
-              }
+              ops.push(...this.#removalOps(entry.id, entry.key, owner ?? undefined))
               gone.push(entry.id)
             } else {
               toRead.push(entry)
@@ -430,14 +433,12 @@ export class LevelBackend implements Backend {
               live++
               return
             }
-            ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
             // A session renewed since this entry was written keeps its newer entry and survives.
-            if (indexed) {
-              ops.push({ type: 'del', sublevel: this.#sessions, key: entry.id })
-              ops.push(...userOps(this.#users, session))
-              removed.push(session)
-              gone.push(entry.id)
-            }
+            if (!indexed)
+              return void ops.push({ type: 'del', sublevel: this.#expiry, key: entry.key })
+            ops.push(...this.#removalOps(entry.id, entry.key, session.userId))
+            removed.push(session)
+            gone.push(entry.id)
           })
           await this.#writer.write(ops)
           // Only entries that were due count as scanned, as with exact times.
@@ -445,7 +446,7 @@ export class LevelBackend implements Backend {
           for (const id of gone) {
             this.#cache.delete(id)
             // Another sweep (a second store on this handle) may hold these entries in its snapshot.
-            for (const other of this.#sweeping) if (other !== written) other.add(id)
+            this.#noteWritten(id, written)
           }
           deleted += gone.length
           if (removed.length > 0) onExpired?.(removed)
@@ -645,23 +646,36 @@ export class LevelBackend implements Backend {
     try {
       await this.#writer.write(ops)
     } finally {
-      // Recorded once the batch has landed (or failed): a sweep's snapshot taken before then may
-      // hold this id's old expiry entry.
-      if (this.#sweeping.size > 0) for (const written of this.#sweeping) written.add(id)
+      // Once the batch has landed (or failed): a sweep's snapshot taken before may hold this id's
+      // old expiry entry.
+      this.#noteWritten(id)
     }
     if (next === undefined) this.#cache.delete(id)
     else this.#cache.set(id, compactSession(next))
   }
 
-  #deleteOps(id: string, current: StoredSession | undefined, corrupt = false): BatchOp[] {
-    const ops: BatchOp[] = [{ type: 'del', sublevel: this.#sessions, key: id }]
-    // An unreadable record's index entries cannot be found: they stay, and the index is distrusted.
-    if (corrupt) ops.push(this.#distrustOp())
-    if (current !== undefined) {
-      ops.push({ type: 'del', sublevel: this.#expiry, key: expiryKey(current.expiresAt, id) })
-      ops.push(...userOps(this.#users, current))
-    }
+  /** Tells the sweeps in progress (but `except`) that `id` was written since they began. */
+  #noteWritten(id: string, except?: Set<string>): void {
+    for (const written of this.#sweeping) if (written !== except) written.add(id)
+  }
+
+  #deleteOps(id: string, current: StoredSession | undefined): BatchOp[] {
+    if (current === undefined) return [{ type: 'del', sublevel: this.#sessions, key: id }]
+    return this.#removalOps(id, expiryKey(current.expiresAt, id), current.userId)
+  }
+
+  /** Removes a session with its expiry entry (`entry`) and, when it has an owner, its user entry. */
+  #removalOps(id: string, entry: string, userId: string | undefined): BatchOp[] {
+    const ops: BatchOp[] = [
+      { type: 'del', sublevel: this.#sessions, key: id },
+      { type: 'del', sublevel: this.#expiry, key: entry },
+    ]
+    if (userId !== undefined) ops.push(this.#userDel(userId, id))
     return ops
+  }
+
+  #userDel(userId: string, id: string): BatchOp {
+    return { type: 'del', sublevel: this.#users, key: userKey(userId, id) }
   }
 
   #putOps(current: StoredSession | undefined, next: StoredSession): BatchOp[] {
@@ -686,7 +700,7 @@ export class LevelBackend implements Backend {
       if (this.#watermark !== undefined && key < this.#watermark) this.#resetWatermark()
     }
     if (current?.userId !== undefined && current.userId !== next.userId) {
-      ops.push(...userOps(this.#users, current))
+      ops.push(this.#userDel(current.userId, next.id))
     }
     if (next.userId !== undefined && current?.userId !== next.userId) {
       ops.push({
@@ -723,10 +737,4 @@ export class LevelBackend implements Backend {
 function prefixRange(prefix: string): [string, string] {
   const last = prefix.charCodeAt(prefix.length - 1)
   return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)]
-}
-
-function userOps(users: Sublevel<string>, session: StoredSession): BatchOp[] {
-  return session.userId === undefined
-    ? []
-    : [{ type: 'del', sublevel: users, key: userKey(session.userId, session.id) }]
 }

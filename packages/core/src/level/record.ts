@@ -10,7 +10,7 @@
  *   [...]    user id (UTF-8), then the encoded session data
  */
 import type { StoredSession } from '../types.js'
-import { exactText } from './text-session.js'
+import { exactText } from '../text-session.js'
 
 const FORMAT = 1
 const HEADER = 19

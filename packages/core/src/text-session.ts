@@ -5,9 +5,8 @@
  * that. The bytes are made again only when asked for; the Level backend writes records straight
  * from the text.
  */
-import { EncodedText, losslessText, utf8Bytes } from '../codec.js'
-import type { Encoded } from '../codec.js'
-import type { StoredSession } from '../types.js'
+import { type Encoded, EncodedText, losslessText, utf8Bytes } from './codec.js'
+import type { StoredSession } from './types.js'
 
 export class TextSession implements StoredSession {
   readonly id: string

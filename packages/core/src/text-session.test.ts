@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { StoredSession } from '../types.js'
+import type { StoredSession } from './types.js'
 import { compactSession, textSession } from './text-session.js'
 
 const bytes = (...b: number[]) => new Uint8Array(b)
