@@ -93,22 +93,48 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   get(id: string): Promise<SessionRecord<D> | undefined> {
     const hit = this.#fromCache(id)
     if (hit !== undefined) return Promise.resolve(hit)
-    return this.#op('get', () => {
-      if (!isValidSessionId(id)) return Promise.resolve(undefined)
-      // One `then`, no async frame: a backend without a cache (Redis) takes this path every time.
-      return this.backend.load(id).then(
-        (stored) => {
-          if (stored === undefined) return undefined
-          const now = this.#now()
-          if (!this.#isLive(stored, now)) return this.#expire(stored, now).then(() => undefined)
-          return this.#decode(stored)
-        },
-        (error: unknown) => {
-          if (error instanceof SessionDecodeError) return this.#report(error)
-          throw error
-        },
-      )
-    })
+    if (!this.#open || this.#closing !== undefined) return this.#op('get', () => this.#load(id))
+    // Open: what #op does, folded into the load's one `then` (a backend without a cache, such as
+    // Redis, takes this path on every read; each promise hop costs about as much as a lookup).
+    if (!isValidSessionId(id)) return Promise.resolve(undefined)
+    this.#pending++
+    let loading: Promise<StoredSession | undefined>
+    try {
+      loading = this.backend.load(id)
+    } catch (error) {
+      this.#done()
+      return Promise.reject(asCallError('get', error))
+    }
+    return loading.then(
+      (stored) => this.#finish('get', () => this.#loaded(stored)),
+      (error: unknown) => {
+        this.#done()
+        if (error instanceof SessionDecodeError) return this.#report(error)
+        throw asCallError('get', error)
+      },
+    )
+  }
+
+  /** `get` once the store is open, for the slow path through #op. */
+  #load(id: string): Promise<SessionRecord<D> | undefined> {
+    if (!isValidSessionId(id)) return Promise.resolve(undefined)
+    return this.backend.load(id).then(
+      (stored) => this.#loaded(stored),
+      (error: unknown) => {
+        if (error instanceof SessionDecodeError) return this.#report(error)
+        throw error
+      },
+    )
+  }
+
+  /** A loaded session as `get` answers: live and decoded, or `undefined` (an expired one goes). */
+  #loaded(
+    stored: StoredSession | undefined,
+  ): SessionRecord<D> | undefined | Promise<SessionRecord<D> | undefined> {
+    if (stored === undefined) return undefined
+    const now = this.#now()
+    if (!this.#isLive(stored, now)) return this.#expire(stored, now).then(() => undefined)
+    return this.#decode(stored)
   }
 
   /**
@@ -411,6 +437,26 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   #done(): void {
     if (--this.#pending === 0) this.#drained?.()
+  }
+
+  /** The last step of a call counted in #pending: #done once it settles, errors as #op maps them. */
+  #finish<T>(name: string, step: () => T | Promise<T>): T | Promise<T> {
+    let result: T | Promise<T>
+    try {
+      result = step()
+    } catch (error) {
+      this.#done()
+      throw asCallError(name, error)
+    }
+    if (!(result instanceof Promise)) {
+      this.#done()
+      return result
+    }
+    return runFinally(
+      () => result,
+      () => this.#done(),
+      (error) => asCallError(name, error),
+    )
   }
 
   #prune(signal?: AbortSignal, onProgress?: PruneOptions['onProgress']): Promise<PruneResult> {

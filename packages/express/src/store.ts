@@ -94,9 +94,8 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
       process.nextTick(callback!, null, this.#toSession(hit))
       return
     }
-    return settle(
-      this.core.get(sid).then((record) => (record === undefined ? null : this.#toSession(record))),
-      callback,
+    return settle(this.core.get(sid), callback, (record) =>
+      record === undefined ? null : this.#toSession(record),
     )
   }
 
@@ -104,20 +103,18 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override set(sid: string, session: T): Promise<void>
   override set(sid: string, session: T, callback: Callback): void
   override set(sid: string, session: T, callback?: Callback): Promise<void> | void {
-    return settle(this.#set(sid, session), callback)
+    return settle(attempt(() => this.#set(sid, session)), callback, toVoid)
   }
 
-  async #set(sid: string, session: T): Promise<void> {
+  /** The core call a `set` makes (no async frame: the adapter adds no promise hop of its own). */
+  #set(sid: string, session: T): Promise<unknown> {
     // JSON (the default codec) stores the live cookie as its toJSON() gives it, as MemoryStore
     // does: no copy. Any other codec gets the same fields as a plain object.
     const json = this.core.options.codec === jsonCodec
     const cookie = json ? checkedCookie(session.cookie) : cookieToStore(session.cookie)
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
-    if (lifetime.expired) {
-      await this.core.destroy(sid)
-      return
-    }
-    await this.core.set(sid, json ? session : { ...session, cookie }, { ttl: lifetime.ttl })
+    if (lifetime.expired) return this.core.destroy(sid)
+    return this.core.set(sid, json ? session : { ...session, cookie }, { ttl: lifetime.ttl })
   }
 
   /**
@@ -143,23 +140,20 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override touch(sid: string, session: T): Promise<void>
   override touch(sid: string, session: T, callback: Callback): void
   override touch(sid: string, session: T, callback?: Callback): Promise<void> | void {
-    return settle(this.#touch(sid, session), callback)
+    return settle(attempt(() => this.#touch(sid, session)), callback, toVoid)
   }
 
-  async #touch(sid: string, session: T): Promise<void> {
+  /** The core call a `touch` makes. */
+  #touch(sid: string, session: T): Promise<unknown> {
     const cookie = cookieToStore(session.cookie)
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
-    if (lifetime.expired) {
-      await this.core.destroy(sid)
-      return
-    }
+    if (lifetime.expired) return this.core.destroy(sid)
     // The cookie this request loaded, unchanged: nothing to store but the expiry, so the stored
     // session need not be read and decoded (a concurrent change to it is kept either way).
     if (sameCookie(this.#loadedCookies.get(session), cookie)) {
-      await this.core.touch(sid, { ttl: lifetime.ttl })
-      return
+      return this.core.touch(sid, { ttl: lifetime.ttl })
     }
-    await this.core.touch(sid, {
+    return this.core.touch(sid, {
       ttl: lifetime.ttl,
       patch: (stored) =>
         !isObject(stored) || sameCookie(stored.cookie, cookie) ? undefined : { ...stored, cookie },
@@ -170,10 +164,7 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override destroy(sid: string): Promise<void>
   override destroy(sid: string, callback: Callback): void
   override destroy(sid: string, callback?: Callback): Promise<void> | void {
-    return settle(
-      this.core.destroy(sid).then(() => undefined),
-      callback,
-    )
+    return settle(this.core.destroy(sid), callback, toVoid)
   }
 
   /** Every live session, keyed by id (the shape of express-session's MemoryStore). */
@@ -284,21 +275,50 @@ function lifetimeOf(cookie: Record<string, unknown>): CookieLifetime {
 }
 
 /**
- * With a callback: calls it exactly once, on a later tick, and returns nothing. Without one:
- * returns the promise, marked as handled so a caller that drops it (express-session's
- * `req.session.destroy()` without a callback does) cannot crash the process.
+ * With a callback: calls it exactly once, on a later tick, with `task`'s result passed through
+ * `map`, and returns nothing. Without one: returns that promise, marked as handled so a caller
+ * that drops it (express-session's `req.session.destroy()` without a callback does) cannot crash
+ * the process. `map` runs in the same `then` as the callback: no promise hop of its own.
  */
-function settle<R>(task: Promise<R>, callback: Callback<R> | undefined): Promise<R> | void {
+function settle<T, R = T>(
+  task: Promise<T>,
+  callback: Callback<R> | undefined,
+  map?: (result: T) => R,
+): Promise<R> | void {
   if (callback === undefined || callback === null) {
-    task.catch(() => undefined)
-    return task
+    const mapped = map === undefined ? (task as unknown as Promise<R>) : task.then(map)
+    mapped.catch(() => undefined)
+    return mapped
   }
   if (typeof callback !== 'function') {
     task.catch(() => undefined)
     throw new TypeError(`callback must be a function, got ${typeof callback}`)
   }
   task.then(
-    (result) => process.nextTick(callback, null, result),
+    (result) => {
+      let out: R
+      try {
+        out = map === undefined ? (result as unknown as R) : map(result)
+      } catch (error) {
+        process.nextTick(callback, error)
+        return
+      }
+      process.nextTick(callback, null, out)
+    },
     (error: unknown) => process.nextTick(callback, error),
   )
+}
+
+/** A call's promise, with a synchronous throw (a bad argument) turned into its rejection. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call()
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+    return Promise.reject(error)
+  }
+}
+
+function toVoid(): void {
+  return undefined
 }

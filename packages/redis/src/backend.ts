@@ -18,6 +18,7 @@ import {
 } from '@levelsession/core'
 import { Connection, type RedisClient, type RedisCluster } from './connection.js'
 import { HintCache } from './hints.js'
+import { ReadBatcher } from './read-batch.js'
 import { checkPrefix, DEFAULT_BUCKETS, KeyLayout, LAYOUT_VERSION } from './keys.js'
 import {
   ABSENT,
@@ -91,6 +92,9 @@ export class RedisBackend implements Backend {
   readonly keys: KeyLayout
   readonly #connection: Connection
   readonly #hints: HintCache
+  readonly #reads: ReadBatcher<StoredSession | undefined>
+  /** Loads batch per bucket (one hash slot) on a cluster, all together on one node. */
+  readonly #cluster: boolean
   /**
    * Updates of one id run one at a time in this process. They are optimistic across processes;
    * inside one, a burst would all start from the same record and fail each other's
@@ -124,6 +128,8 @@ export class RedisBackend implements Backend {
     this.keys = new KeyLayout(checkPrefix(prefix), buckets)
     this.#connection = new Connection(client, commandTimeout === 0 ? undefined : commandTimeout)
     this.#hints = new HintCache(hintCacheBytes)
+    this.#reads = new ReadBatcher(this.#connection, (id, record) => this.#loaded(id, record))
+    this.#cluster = this.#connection.isCluster
   }
 
   open(): Promise<void> {
@@ -163,10 +169,9 @@ export class RedisBackend implements Backend {
   }
 
   load(id: string): Promise<StoredSession | undefined> {
-    const key = this.keys.session(id)
-    return this.#connection.sendMap(key, ['GET', key], true, (record: Buffer | null) =>
-      this.#loaded(id, record),
-    )
+    const bucket = this.keys.bucketOf(id)
+    const key = this.keys.sessionBase(bucket) + id
+    return this.#reads.load(id, key, this.#cluster ? bucket : 0)
   }
 
   #loaded(id: string, record: Buffer | null): StoredSession | undefined {
@@ -198,11 +203,23 @@ export class RedisBackend implements Backend {
     const bucket = this.keys.bucketOf(id)
     const key = this.keys.sessionBase(bucket) + id
     let seen: Snapshot = this.#hints.get(id) ?? ABSENT
+    /** `seen` was read from Redis in this call, not taken from the hints. */
+    let fresh = false
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = seen.session
       // The store's mutations are mostly synchronous: no microtask for those.
       let next = mutate(current)
       if (next instanceof Promise) next = await next
+      if (next === undefined && seen.raw === undefined) {
+        // Nothing to write (a lazy touch): the answer is `current` while it is still what is
+        // stored. A record read in this call is; a hint is checked with a plain GET, which costs
+        // Redis a fraction of a script and brings the current record if it changed.
+        if (fresh) return current
+        seen = await this.#read(id, key, seen)
+        if (seen.session === current) return current
+        fresh = true
+        continue
+      }
       const expected = expectedOf(seen)
       let token = ''
       let script = scripts.compareAndSet
@@ -260,10 +277,31 @@ export class RedisBackend implements Backend {
       // A copy, as in load: the hint must not keep node-redis's read buffer alive.
       seen = reply === 0 ? ABSENT : parseRecord(id, Buffer.from(reply))
       this.#hints.set(id, seen)
+      fresh = true
       // Processes that keep writing one id could otherwise win every race against a slower one.
       if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
     }
     throw new Error(`update of session ${id} gave up after ${MAX_ATTEMPTS} conflicting writes`)
+  }
+
+  /** The record stored now: `seen` itself when its token still matches, else what is there. */
+  async #read(id: string, key: string, seen: Snapshot): Promise<Snapshot> {
+    let record: Buffer | null
+    try {
+      record = await this.#connection.send<Buffer | null>(key, ['GET', key], true)
+    } catch (error) {
+      this.#hints.delete(id)
+      throw error
+    }
+    if (record === null) {
+      this.#hints.delete(id)
+      return ABSENT
+    }
+    if (seen.session !== undefined && hasToken(record, seen.token)) return seen
+    // A copy, as in load: the hint must not keep node-redis's read buffer alive.
+    const found = parseRecord(id, Buffer.from(record))
+    this.#hints.set(id, found)
+    return found
   }
 
   /**

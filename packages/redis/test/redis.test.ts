@@ -114,7 +114,8 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await trips(() => store.set('new', { n: 1 }))).toBe('EVALSHA')
     expect(await trips(() => store.get('new'))).toBe('GET')
     expect(await trips(() => store.set('new', { n: 2 }))).toBe('EVALSHA')
-    expect(await trips(() => store.touch('new'))).toBe('EVALSHA')
+    // A touch that moves the expiry less than touchAfter writes nothing: it only checks the hint.
+    expect(await trips(() => store.touch('new'))).toBe('GET')
     // Another process wrote in between: the stale hint costs one more round trip, not a lost write.
     const other = open({ client, prefix: 'trips:' })
     await other.set('new', { n: 3, by: 'other' })
@@ -124,7 +125,8 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
 
     const cold = open({ client: counting, prefix: 'trips:', hintCacheBytes: 0 })
     await cold.get('new')
-    expect(await trips(() => cold.touch('new'))).toBe('EVALSHA EVALSHA')
+    expect(await trips(() => cold.touch('new'))).toBe('GET')
+    expect(await trips(() => cold.touch('new', { ttl: 3_600_000 * 48 }))).toBe('GET EVALSHA')
     const backend = cold.backend as RedisBackend
     const saved = await backend.save('fast', {
       now: Date.now(),
@@ -222,6 +224,51 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await store.backend.verify!()).toEqual([])
   })
 
+  it('sends loads issued together as one MGET, each answered on its own', async () => {
+    const sent: string[] = []
+    let failMget = false
+    const counting = {
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object) => {
+        sent.push(`${String(args[0])}:${args.length - 1}`)
+        if (failMget && args[0] === 'MGET') return Promise.reject(new Error('MGET refused'))
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const store = open({ client: counting, prefix: 'batch:' })
+    const errors: string[] = []
+    store.on('error', (e) => errors.push((e as { code?: string }).code ?? e.message))
+    for (let i = 0; i < 300; i++) await store.set(`s${i}`, { i })
+    const keys = (store.backend as RedisBackend).keys
+    await client.set(keys.session('s7'), 'not a record')
+    await client.del(keys.session('s8'))
+
+    sent.length = 0
+    const got = await Promise.all(Array.from({ length: 300 }, (_, i) => store.get(`s${i}`)))
+    // 300 loads in one turn: MGETs of at most 128 keys, nothing else.
+    expect(sent).toEqual(['MGET:128', 'MGET:128', 'MGET:44'])
+    got.forEach((record, i) => {
+      if (i === 7 || i === 8) expect(record).toBeUndefined()
+      else expect(record?.data).toEqual({ i })
+    })
+    expect(errors).toEqual(['ERR_SESSION_DECODE'])
+
+    // Loads in separate turns are separate GETs (a lone load never waits for company).
+    sent.length = 0
+    expect((await store.get('s1'))?.data).toEqual({ i: 1 })
+    expect((await store.get('s2'))?.data).toEqual({ i: 2 })
+    expect(sent).toEqual(['GET:1', 'GET:1'])
+
+    // A failed MGET fails every load of its batch, and only those.
+    failMget = true
+    const results = await Promise.allSettled([store.get('s1'), store.get('s2')])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ERR_STORE_IO',
+      cause: { message: 'MGET refused' },
+    })
+    expect((await store.get('s3'))?.data).toEqual({ i: 3 })
+  })
+
   it('refuses bad options when the backend is created', () => {
     expect(() => redisBackend({ client, prefix: 'a{b}' })).toThrow(TypeError)
     expect(() => redisBackend({} as never)).toThrow(TypeError)
@@ -280,6 +327,18 @@ describe.skipIf(!hasRedisServer)('redis backend on a cluster', () => {
       cluster.masters.map(async (m) => (await cluster.nodeClient(m)).keys('spread:*')),
     )
     expect(left.flat()).toEqual(['spread:meta'])
+    await store.close()
+  })
+
+  it('batches loads per bucket, so each MGET stays in one hash slot', async () => {
+    const store = createSessionStore<SessionData>({
+      cleanupInterval: 0,
+      backend: redisBackend({ client: cluster, prefix: 'mget:' }),
+    })
+    const ids = Array.from({ length: 200 }, (_, i) => `m${i}`)
+    await Promise.all(ids.map((id, i) => store.set(id, { i })))
+    const got = await Promise.all(ids.map((id) => store.get(id)))
+    expect(got.map((r) => r?.data)).toEqual(ids.map((_, i) => ({ i })))
     await store.close()
   })
 })
