@@ -163,14 +163,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     })
   }
 
-  async #write(
+  #write(
     id: string,
     data: D,
     encoded: Encoded,
     ttl: number,
     userId: string | undefined,
   ): Promise<SessionRecord<D>> {
-    const stored = await this.backend.update(id, (current) => {
+    const writing = this.backend.update(id, (current) => {
       // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
       const now = this.#now()
       const live = current !== undefined && this.#isLive(current, now) ? current : undefined
@@ -181,7 +181,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
           : this.#expiresAt(createdAt, now, ttl)
       return toStored(id, encoded, createdAt, expiresAt, userId)
     })
-    return record(stored!, data)
+    // `then`, not `await`: one promise hop on every write's path.
+    return writing.then((stored) => record(stored!, data))
   }
 
   /**

@@ -103,7 +103,11 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override set(sid: string, session: T): Promise<void>
   override set(sid: string, session: T, callback: Callback): void
   override set(sid: string, session: T, callback?: Callback): Promise<void> | void {
-    return settle(attempt(() => this.#set(sid, session)), callback, toVoid)
+    return settle(
+      attempt(() => this.#set(sid, session)),
+      callback,
+      toVoid,
+    )
   }
 
   /** The core call a `set` makes (no async frame: the adapter adds no promise hop of its own). */
@@ -140,7 +144,11 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override touch(sid: string, session: T): Promise<void>
   override touch(sid: string, session: T, callback: Callback): void
   override touch(sid: string, session: T, callback?: Callback): Promise<void> | void {
-    return settle(attempt(() => this.#touch(sid, session)), callback, toVoid)
+    return settle(
+      attempt(() => this.#touch(sid, session)),
+      callback,
+      toVoid,
+    )
   }
 
   /** The core call a `touch` makes. */

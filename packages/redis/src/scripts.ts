@@ -17,8 +17,11 @@ export class Script {
     this.sha = createHash('sha1').update(source).digest('hex')
   }
 
-  /** Runs the script on the node owning `keys[0]`; `binary`: bulk strings come back as Buffers. */
-  async run<T>(
+  /**
+   * Runs the script on the node owning `keys[0]`; `binary`: bulk strings come back as Buffers.
+   * No async frame: every write takes this path, and each promise hop costs.
+   */
+  run<T>(
     connection: Connection,
     keys: readonly string[],
     args: readonly Argument[],
@@ -27,14 +30,12 @@ export class Script {
     const command: Argument[] = ['EVALSHA', this.sha, String(keys.length)]
     for (const key of keys) command.push(key)
     for (const arg of args) command.push(arg)
-    try {
-      return await connection.send<T>(keys[0]!, command, binary)
-    } catch (error) {
+    return connection.send<T>(keys[0]!, command, binary).catch((error: unknown) => {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
       command[0] = 'EVAL'
       command[1] = this.source
       return connection.send<T>(keys[0]!, command, binary)
-    }
+    })
   }
 }
 

@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { AbstractSublevel } from 'abstract-level'
+import type { AnyLevel } from './backend.js'
 import { BatchWriter } from './batch-writer.js'
 
 const put = (key: string) => [{ type: 'put' as const, key, value: 'v' }]
@@ -43,5 +49,96 @@ describe('BatchWriter', () => {
     await writer.write(put('z'))
     expect(await db.get('z')).toBe('v')
     await writer.idle()
+  })
+})
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySublevel = AbstractSublevel<AnyLevel, any, any, any>
+
+describe('BatchWriter on classic-level', () => {
+  const dirs: string[] = []
+  const open = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'batch-writer-'))
+    dirs.push(dir)
+    const db = new ClassicLevel(dir) as unknown as AnyLevel
+    await db.open()
+    const text = db.sublevel('x', { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as AnySublevel
+    const bytes = db.sublevel('s', { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as AnySublevel
+    // Counts the batches that take abstract-level's public path.
+    let publicBatches = 0
+    const batch = db.batch.bind(db) as (...args: unknown[]) => unknown
+    ;(db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args) => {
+      publicBatches++
+      return batch(...args)
+    }
+    return { db, text, bytes, publicCount: () => publicBatches }
+  }
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
+  })
+
+  it("writes our sublevels' ops through classic-level directly, byte for byte as batch() would", async () => {
+    const { db, text, bytes, publicCount } = await open()
+    const writer = new BatchWriter(db, false)
+    const value = Buffer.from([0, 1, 2, 0xff, 0xfe])
+    await writer.write([
+      { type: 'put', sublevel: text, key: 'k\u00e9y', value: 'v\u00e9\u{1f600}' },
+      { type: 'put', sublevel: bytes, key: 'b', value },
+      { type: 'put', sublevel: bytes, key: 'gone', value },
+    ])
+    await writer.write([{ type: 'del', sublevel: bytes, key: 'gone' }])
+    expect(publicCount()).toBe(0)
+    expect(await text.get('k\u00e9y')).toBe('v\u00e9\u{1f600}')
+    expect(await bytes.get('b')).toEqual(value)
+    expect(await bytes.get('gone')).toBeUndefined()
+    // The same ops through the public path give the same keys and values.
+    const direct = await db.iterator({ keyEncoding: 'buffer', valueEncoding: 'buffer' }).all()
+    await db.clear()
+    await db.batch([
+      { type: 'put', sublevel: text, key: 'k\u00e9y', value: 'v\u00e9\u{1f600}' },
+      { type: 'put', sublevel: bytes, key: 'b', value },
+    ])
+    expect(await db.iterator({ keyEncoding: 'buffer', valueEncoding: 'buffer' }).all()).toEqual(
+      direct,
+    )
+    // Strict durability reaches LevelDB as its sync option.
+    const raw = db as unknown as { _batch: (ops: unknown[], options: object) => Promise<void> }
+    const options: object[] = []
+    const original = raw._batch.bind(db)
+    raw._batch = (ops, opts) => (options.push(opts), original(ops, opts))
+    await new BatchWriter(db, true).write([{ type: 'put', sublevel: text, key: 's', value: '1' }])
+    await writer.write([{ type: 'put', sublevel: text, key: 'r', value: '1' }])
+    expect(options).toEqual([{ sync: true }, {}])
+    expect(publicCount()).toBe(1) // the comparison above
+    await db.close()
+  })
+
+  it('takes the public path whenever something could tell the difference', async () => {
+    const { db, text, bytes, publicCount } = await open()
+    const writer = new BatchWriter(db, false)
+    const seen: unknown[] = []
+    const listener = (ops: unknown[]) => seen.push(...ops)
+    db.on('write', listener)
+    await writer.write([{ type: 'put', sublevel: text, key: 'a', value: '1' }])
+    expect(seen).toHaveLength(1)
+    db.off('write', listener)
+    const hooked: string[] = []
+    const hook = (op: { key: string }) => void hooked.push(op.key)
+    db.hooks.prewrite.add(hook)
+    await writer.write([{ type: 'put', sublevel: text, key: 'b', value: '2' }])
+    expect(hooked).toEqual(['b'])
+    db.hooks.prewrite.delete(hook)
+    // Bytes into a utf8 sublevel, and a key outside our sublevels.
+    await writer.write([{ type: 'put', sublevel: text, key: 'c', value: Buffer.from('3') }])
+    await writer.write([{ type: 'put', key: 'root', value: '4' }])
+    expect(publicCount()).toBe(4)
+    await writer.write([{ type: 'put', sublevel: bytes, key: 'd', value: Buffer.from('5') }])
+    expect(publicCount()).toBe(4)
+    expect(await text.getMany(['a', 'b', 'c'])).toEqual(['1', '2', '3'])
+    // A closed database: the public path's typed error, not a native failure.
+    await db.close()
+    await expect(
+      writer.write([{ type: 'put', sublevel: text, key: 'e', value: '6' }]),
+    ).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
   })
 })

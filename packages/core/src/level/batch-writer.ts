@@ -6,6 +6,7 @@
  * in LevelDB.
  */
 import type { AbstractBatchOperation, AbstractLevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type BatchOp = AbstractBatchOperation<AbstractLevel<any, any, any>, any, any>
@@ -70,7 +71,9 @@ export class BatchWriter {
       try {
         // `sync` is classic-level's; an options object costs memory-level a slow path, so pass
         // one only when needed.
-        if (this.sync) await this.#db.batch(ops, { sync: true } as object)
+        const direct = this.#direct(ops)
+        if (direct !== undefined) await direct
+        else if (this.sync) await this.#db.batch(ops, { sync: true } as object)
         else await this.#db.batch(ops)
         for (const w of waiters) w.resolve()
       } catch (error) {
@@ -79,4 +82,54 @@ export class BatchWriter {
     }
     this.#flushing = undefined
   }
+
+  /**
+   * The batch written through classic-level's own `_batch` (abstract-level's documented private
+   * API), when every op is for a sublevel directly under an open ClassicLevel that nothing
+   * observes (no prewrite hook, no `write` listener): abstract-level's public `batch` would copy
+   * each op, look up its encodings and prefix its key, which costs as much as LevelDB's own
+   * conversion. Our sublevels' keys are utf8 strings and their values already encoded, so the
+   * result is byte for byte the same. Otherwise `undefined`: the caller takes the public path.
+   */
+  #direct(ops: BatchOp[]): Promise<void> | undefined {
+    const db = this.#db as DirectLevel
+    if (!(db instanceof ClassicLevel) || db.status !== 'open') return undefined
+    // `noop` is abstract-level's own flag (not in its types); without it, take the public path.
+    const hook = db.hooks.prewrite as { noop?: unknown }
+    if (hook.noop !== true || db.listenerCount('write') > 0) return undefined
+    const raw: RawOp[] = new Array<RawOp>(ops.length)
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
+      const sublevel = op.sublevel as DirectSublevel | undefined
+      if (sublevel?.parent !== db || typeof op.key !== 'string') return undefined
+      const key = sublevel.prefix + op.key
+      if (op.type === 'del') raw[i] = { type: 'del', key }
+      else if (
+        typeof op.value === 'string' ||
+        // A utf8 sublevel would store bytes as their decoded text: leave that to abstract-level.
+        (op.value instanceof Uint8Array && sublevel.valueEncoding().format !== 'utf8')
+      ) {
+        raw[i] = { type: 'put', key, value: op.value }
+      } else return undefined // abstract-level validates anything else
+    }
+    return db._batch(raw, this.sync ? SYNC : NO_SYNC)
+  }
+}
+
+/** An op as classic-level's binding reads it: type, key and value, nothing else. */
+type RawOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string }
+
+const SYNC = Object.freeze({ sync: true })
+const NO_SYNC = Object.freeze({})
+
+/** What `#direct` uses of a ClassicLevel, beyond its public types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type DirectLevel = AbstractLevel<any, any, any> & {
+  _batch(operations: RawOp[], options: object): Promise<void>
+}
+
+interface DirectSublevel {
+  readonly parent: unknown
+  readonly prefix: string
+  valueEncoding(): { format: string }
 }
