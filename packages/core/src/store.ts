@@ -107,11 +107,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     }
     return loading.then(
       (stored) => this.#finish('get', () => this.#loaded(stored)),
-      (error: unknown) => {
-        this.#done()
-        if (error instanceof SessionDecodeError) return this.#report(error)
-        throw asCallError('get', error)
-      },
+      (error: unknown) =>
+        this.#finish('get', () => {
+          if (error instanceof SessionDecodeError) return this.#report(error)
+          throw error
+        }),
     )
   }
 

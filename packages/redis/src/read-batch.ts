@@ -8,7 +8,11 @@
  */
 import type { Connection } from './connection.js'
 
-/** Keys in one MGET: bounds the reply a single command carries. */
+/**
+ * Keys in one MGET: bounds the reply a single command carries. A key of another type than string
+ * reads as nil in an MGET (a GET would fail with WRONGTYPE): such foreign data under a session
+ * key is "no session" here, and the next write of it fails.
+ */
 const MAX_KEYS = 128
 
 interface Waiter<R> {
@@ -59,21 +63,25 @@ export class ReadBatcher<R> {
 
   #flush(): void {
     this.#scheduled = false
-    for (const batch of this.#open.values()) this.#send(batch)
+    const batches = [...this.#open.values()]
     this.#open.clear()
+    for (const batch of batches) this.#send(batch)
   }
 
+  /** Sends one batch; every load in it settles, whatever happens (a client may even throw). */
   #send({ keys, waiters }: Batch<R>): void {
     if (keys.length === 1) {
-      const waiter = waiters[0]!
-      this.#connection
-        .sendMap(keys[0]!, ['GET', keys[0]!], true, (record: Buffer | null) =>
-          this.#loaded(waiter.id, record),
-        )
-        .then(waiter.resolve, waiter.reject)
+      this.#get(keys[0]!, waiters[0]!)
       return
     }
-    this.#connection.send<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys], true).then(
+    let reply: Promise<(Buffer | null)[]>
+    try {
+      reply = this.#connection.send<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys], true)
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error)
+      return
+    }
+    reply.then(
       (records) => {
         for (let i = 0; i < waiters.length; i++) {
           const waiter = waiters[i]!
@@ -88,8 +96,25 @@ export class ReadBatcher<R> {
         }
       },
       (error: unknown) => {
-        for (const waiter of waiters) waiter.reject(error)
+        // A cluster refuses a multi-key read of a slot being migrated (its keys are on two
+        // nodes) where a single-key read follows the redirect: read those keys one by one.
+        if (error instanceof Error && /^(TRYAGAIN|CROSSSLOT)\b/.test(error.message)) {
+          for (let i = 0; i < waiters.length; i++) this.#get(keys[i]!, waiters[i]!)
+        } else for (const waiter of waiters) waiter.reject(error)
       },
     )
+  }
+
+  #get(key: string, waiter: Waiter<R>): void {
+    let reply: Promise<R>
+    try {
+      reply = this.#connection.sendMap(key, ['GET', key], true, (record: Buffer | null) =>
+        this.#loaded(waiter.id, record),
+      )
+    } catch (error) {
+      waiter.reject(error)
+      return
+    }
+    reply.then(waiter.resolve, waiter.reject)
   }
 }

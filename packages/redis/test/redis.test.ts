@@ -122,6 +122,14 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     const patch = (d: SessionData) => ({ ...d, seen: true })
     expect(await trips(() => store.touch('new', { patch }))).toBe('EVALSHA EVALSHA')
     expect((await other.get('new'))!.data).toEqual({ n: 3, by: 'other', seen: true })
+    // A lazy touch on a stale hint: the GET brings the current record, and nothing is written.
+    await other.set('new', { n: 4, by: 'other' })
+    expect(await trips(() => store.touch('new'))).toBe('GET')
+    expect((await store.get('new'))!.data).toEqual({ n: 4, by: 'other' })
+    await other.destroy('new')
+    expect(await trips(() => store.touch('new'))).toBe('GET')
+    expect(await store.touch('new')).toBe(false)
+    await store.set('new', { n: 5 })
 
     const cold = open({ client: counting, prefix: 'trips:', hintCacheBytes: 0 })
     await cold.get('new')
@@ -227,10 +235,12 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
   it('sends loads issued together as one MGET, each answered on its own', async () => {
     const sent: string[] = []
     let failMget = false
+    let throwMget = false
     const counting = {
       sendCommand: <T>(args: readonly (string | Buffer)[], options?: object) => {
         sent.push(`${String(args[0])}:${args.length - 1}`)
         if (failMget && args[0] === 'MGET') return Promise.reject(new Error('MGET refused'))
+        if (throwMget && args[0] === 'MGET') throw new Error('MGET thrown')
         return client.sendCommand<T>(args, options)
       },
     }
@@ -257,6 +267,12 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect((await store.get('s1'))?.data).toEqual({ i: 1 })
     expect((await store.get('s2'))?.data).toEqual({ i: 2 })
     expect(sent).toEqual(['GET:1', 'GET:1'])
+
+    // A client that throws instead of rejecting fails the loads too: none is left hanging.
+    throwMget = true
+    const thrown = await Promise.allSettled([store.get('s1'), store.get('s2')])
+    expect(thrown.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    throwMget = false
 
     // A failed MGET fails every load of its batch, and only those.
     failMget = true
@@ -339,6 +355,67 @@ describe.skipIf(!hasRedisServer)('redis backend on a cluster', () => {
     await Promise.all(ids.map((id, i) => store.set(id, { i })))
     const got = await Promise.all(ids.map((id) => store.get(id)))
     expect(got.map((r) => r?.data)).toEqual(ids.map((_, i) => ({ i })))
+    await store.close()
+  })
+
+  it('reads a slot being migrated key by key when its MGET is refused (TRYAGAIN)', async () => {
+    const store = createSessionStore<SessionData>({
+      cleanupInterval: 0,
+      backend: redisBackend({ client: cluster, prefix: 'mig:' }),
+    })
+    const keys = (store.backend as RedisBackend).keys
+    const ids = Array.from({ length: 200 }, (_, i) => `id${i}`)
+    const [a, c] = ids.filter((id) => keys.bucketOf(id) === keys.bucketOf(ids[0]!))
+    await store.set(a!, { who: 'a' })
+    await store.set(c!, { who: 'c' })
+    const nodes = await Promise.all(
+      servers.nodes.map(async ({ url, port }) => {
+        const node = await createClient({ url })
+          .on('error', () => undefined)
+          .connect()
+        return { node, port, id: await node.sendCommand<string>(['CLUSTER', 'MYID']) }
+      }),
+    )
+    const slot = String(
+      await nodes[0]!.node.sendCommand<number>(['CLUSTER', 'KEYSLOT', keys.session(a!)]),
+    )
+    const counts = await Promise.all(
+      nodes.map(({ node }) => node.sendCommand<number>(['CLUSTER', 'COUNTKEYSINSLOT', slot])),
+    )
+    const source = nodes[counts.findIndex((n) => n > 0)]!
+    const target = nodes.find((n) => n !== source)!
+    const migrate = (key: string) =>
+      source.node.sendCommand([
+        'MIGRATE',
+        '127.0.0.1',
+        String(target.port),
+        '',
+        '0',
+        '5000',
+        'KEYS',
+        key,
+      ])
+    try {
+      // Half way through: one key on each node, so a multi-key read of the slot is refused.
+      await target.node.sendCommand(['CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id])
+      await source.node.sendCommand(['CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id])
+      await migrate(keys.session(a!))
+      const got = await Promise.all([store.get(a!), store.get(c!)])
+      expect(got.map((r) => r?.data)).toEqual([{ who: 'a' }, { who: 'c' }])
+    } finally {
+      // Ends the migration: every key of the slot (indexes too) to the target, then the slot.
+      const left = await source.node.sendCommand<string[]>([
+        'CLUSTER',
+        'GETKEYSINSLOT',
+        slot,
+        '1000',
+      ])
+      for (const key of left) await migrate(key)
+      for (const { node } of nodes)
+        await node.sendCommand(['CLUSTER', 'SETSLOT', slot, 'NODE', target.id])
+      for (const { node } of nodes) node.destroy()
+    }
+    expect((await store.get(c!))?.data).toEqual({ who: 'c' })
     await store.close()
   })
 })

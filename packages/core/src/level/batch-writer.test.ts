@@ -64,21 +64,24 @@ describe('BatchWriter on classic-level', () => {
     await db.open()
     const text = db.sublevel('x', { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as AnySublevel
     const bytes = db.sublevel('s', { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as AnySublevel
-    // Counts the batches that take abstract-level's public path.
-    let publicBatches = 0
-    const batch = db.batch.bind(db) as (...args: unknown[]) => unknown
-    ;(db as unknown as { batch: (...args: unknown[]) => unknown }).batch = (...args) => {
-      publicBatches++
-      return batch(...args)
-    }
-    return { db, text, bytes, publicCount: () => publicBatches }
+    // abstract-level's public path prefixes each op's key through the root's prefixKey; the
+    // direct path never calls it. The direct path's options reach _batch as given.
+    let publicOps = 0
+    const root = db as unknown as { prefixKey: (...args: unknown[]) => unknown }
+    const prefixKey = root.prefixKey.bind(db)
+    root.prefixKey = (...args) => (publicOps++, prefixKey(...args))
+    const options: object[] = []
+    const raw = db as unknown as { _batch: (ops: object[], options: object) => Promise<void> }
+    const original = raw._batch.bind(db)
+    raw._batch = (ops, opts) => (options.push(opts), original(ops, opts))
+    return { db, text, bytes, options, publicCount: () => publicOps }
   }
   afterAll(async () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
   })
 
   it("writes our sublevels' ops through classic-level directly, byte for byte as batch() would", async () => {
-    const { db, text, bytes, publicCount } = await open()
+    const { db, text, bytes, options, publicCount } = await open()
     const writer = new BatchWriter(db, false)
     const value = Buffer.from([0, 1, 2, 0xff, 0xfe])
     await writer.write([
@@ -102,14 +105,12 @@ describe('BatchWriter on classic-level', () => {
       direct,
     )
     // Strict durability reaches LevelDB as its sync option.
-    const raw = db as unknown as { _batch: (ops: unknown[], options: object) => Promise<void> }
-    const options: object[] = []
-    const original = raw._batch.bind(db)
-    raw._batch = (ops, opts) => (options.push(opts), original(ops, opts))
+    options.length = 0
+    const before = publicCount()
     await new BatchWriter(db, true).write([{ type: 'put', sublevel: text, key: 's', value: '1' }])
     await writer.write([{ type: 'put', sublevel: text, key: 'r', value: '1' }])
     expect(options).toEqual([{ sync: true }, {}])
-    expect(publicCount()).toBe(1) // the comparison above
+    expect(publicCount()).toBe(before)
     await db.close()
   })
 
@@ -134,6 +135,18 @@ describe('BatchWriter on classic-level', () => {
     expect(publicCount()).toBe(4)
     await writer.write([{ type: 'put', sublevel: bytes, key: 'd', value: Buffer.from('5') }])
     expect(publicCount()).toBe(4)
+    // A batch() wrapped by the application sees every batch.
+    const wrapped: number[] = []
+    const batch = db.batch.bind(db)
+    Object.assign(db, {
+      batch: (ops: unknown[], ...rest: unknown[]) => (
+        wrapped.push(ops.length),
+        batch(ops as never, ...(rest as []))
+      ),
+    })
+    await writer.write([{ type: 'put', sublevel: bytes, key: 'f', value: Buffer.from('7') }])
+    expect(wrapped).toEqual([1])
+    expect(publicCount()).toBe(5)
     expect(await text.getMany(['a', 'b', 'c'])).toEqual(['1', '2', '3'])
     // A closed database: the public path's typed error, not a native failure.
     await db.close()

@@ -5,7 +5,7 @@
  * one, and with `sync` one fsync covers the whole group. A write resolves only once its batch is
  * in LevelDB.
  */
-import type { AbstractBatchOperation, AbstractLevel } from 'abstract-level'
+import { type AbstractBatchOperation, AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -94,6 +94,8 @@ export class BatchWriter {
   #direct(ops: BatchOp[]): Promise<void> | undefined {
     const db = this.#db as DirectLevel
     if (!(db instanceof ClassicLevel) || db.status !== 'open') return undefined
+    // A subclass or the application may have wrapped batch(): then it must see every batch.
+    if (db.batch !== PUBLIC_BATCH) return undefined
     // `noop` is abstract-level's own flag (not in its types); without it, take the public path.
     const hook = db.hooks.prewrite as { noop?: unknown }
     if (hook.noop !== true || db.listenerCount('write') > 0) return undefined
@@ -103,21 +105,37 @@ export class BatchWriter {
       const sublevel = op.sublevel as DirectSublevel | undefined
       if (sublevel?.parent !== db || typeof op.key !== 'string') return undefined
       const key = sublevel.prefix + op.key
-      if (op.type === 'del') raw[i] = { type: 'del', key }
-      else if (
-        typeof op.value === 'string' ||
+      // The encodings are the formats abstract-level would name (its private API carries them;
+      // classic-level's binding converts strings to UTF-8 and takes bytes as they are).
+      if (op.type === 'del') raw[i] = { type: 'del', key, keyEncoding: 'utf8' }
+      else if (op.type !== 'put') return undefined
+      else if (typeof op.value === 'string') {
+        raw[i] = { type: 'put', key, value: op.value, keyEncoding: 'utf8', valueEncoding: 'utf8' }
+      } else if (
         // A utf8 sublevel would store bytes as their decoded text: leave that to abstract-level.
-        (op.value instanceof Uint8Array && sublevel.valueEncoding().format !== 'utf8')
+        op.value instanceof Uint8Array &&
+        sublevel.valueEncoding().format !== 'utf8'
       ) {
-        raw[i] = { type: 'put', key, value: op.value }
+        raw[i] = { type: 'put', key, value: op.value, keyEncoding: 'utf8', valueEncoding: 'view' }
       } else return undefined // abstract-level validates anything else
     }
     return db._batch(raw, this.sync ? SYNC : NO_SYNC)
   }
 }
 
-/** An op as classic-level's binding reads it: type, key and value, nothing else. */
-type RawOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string }
+/** An op as abstract-level hands it to classic-level's private `_batch`. */
+type RawOp =
+  | {
+      type: 'put'
+      key: string
+      value: string | Uint8Array
+      keyEncoding: 'utf8'
+      valueEncoding: string
+    }
+  | { type: 'del'; key: string; keyEncoding: 'utf8' }
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called unbound
+const PUBLIC_BATCH = AbstractLevel.prototype.batch
 
 const SYNC = Object.freeze({ sync: true })
 const NO_SYNC = Object.freeze({})
