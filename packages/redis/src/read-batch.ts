@@ -9,9 +9,8 @@
 import type { Connection } from './connection.js'
 
 /**
- * Keys in one MGET: bounds the reply a single command carries. A key of another type than string
- * reads as nil in an MGET (a GET would fail with WRONGTYPE): such foreign data under a session
- * key is "no session" here, and the next write of it fails.
+ * Keys in one MGET: bounds the reply a single command carries. (A key of another type than
+ * string reads as nil in an MGET, where a GET fails with WRONGTYPE: both count as no session.)
  */
 const MAX_KEYS = 128
 
@@ -115,6 +114,17 @@ export class ReadBatcher<R> {
       waiter.reject(error)
       return
     }
-    reply.then(waiter.resolve, waiter.reject)
+    reply.then(waiter.resolve, (error: unknown) => {
+      // As in an MGET: a key of another type is no session (the client starts a new one).
+      if (!(error instanceof Error) || !error.message.startsWith('WRONGTYPE')) {
+        waiter.reject(error)
+        return
+      }
+      try {
+        waiter.resolve(this.#loaded(waiter.id, null))
+      } catch (failure) {
+        waiter.reject(failure)
+      }
+    })
   }
 }

@@ -229,6 +229,17 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
       expect((await store.get('s'))?.data).toEqual({ junk })
     }
     expect(errors).toEqual(Array(4).fill('ERR_SESSION_DECODE'))
+    // A key of another type: no session, read alone (GET) or with others (MGET); never a 500
+    // on every request that carries the cookie.
+    await client.del(keys.session('s'))
+    await client.hSet(keys.session('s'), 'f', 'v')
+    expect(await store.get('s')).toBeUndefined()
+    await store.set('t', { t: 1 })
+    expect((await Promise.all([store.get('s'), store.get('t')])).map((r) => r?.data)).toEqual([
+      undefined,
+      { t: 1 },
+    ])
+    expect(await store.destroy('s')).toBe(true)
     expect(await store.backend.verify!()).toEqual([])
   })
 
