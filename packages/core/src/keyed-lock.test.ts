@@ -67,4 +67,31 @@ describe('KeyedLock', () => {
     await busy
     expect(lock.isLocked('busy')).toBe(false)
   })
+
+  it("runs the caller's settled callback once each task settles, after handing the key on", async () => {
+    const lock = new KeyedLock()
+    const events: string[] = []
+    let fail!: (error: Error) => void
+    const first = lock.run(
+      'k',
+      () => new Promise<void>((_, reject) => (fail = reject)),
+      () => events.push(`first settled, locked: ${lock.isLocked('k')}`),
+    )
+    const second = lock.run(
+      'k',
+      () => (events.push('second runs'), Promise.resolve(2)),
+      () => events.push(`second settled, locked: ${lock.isLocked('k')}`),
+    )
+    await tick()
+    expect(events).toEqual([])
+    fail(new Error('no'))
+    await expect(first).rejects.toThrow('no')
+    expect(await second).toBe(2)
+    // The key passed to the second task before the first's callback ran.
+    expect(events).toEqual([
+      'second runs',
+      'first settled, locked: true',
+      'second settled, locked: false',
+    ])
+  })
 })

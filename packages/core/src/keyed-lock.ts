@@ -14,18 +14,19 @@ export class KeyedLock {
   readonly #held = new Map<string, Queue>()
 
   /**
-   * Runs `task` once every earlier task on `key` has settled. An uncontended key costs no extra
-   * promise: this is on every write's path.
+   * Runs `task` once every earlier task on `key` has settled, then `settled` (the caller's own
+   * finally, without a promise of its own). An uncontended key costs no extra promise: this is
+   * on every write's path.
    */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  run<T>(key: string, task: () => Promise<T>, settled?: () => void): Promise<T> {
     const queue = this.#held.get(key)
     if (queue === undefined) {
       this.#held.set(key, [])
-      return this.#execute(key, task)
+      return this.#execute(key, task, settled)
     }
     return new Promise<T>((resolve, reject) => {
       queue.push(() => {
-        this.#execute(key, task).then(resolve, reject)
+        this.#execute(key, task, settled).then(resolve, reject)
       })
     })
   }
@@ -56,8 +57,12 @@ export class KeyedLock {
     }
   }
 
-  #execute<T>(key: string, task: () => Promise<T>): Promise<T> {
-    return runFinally(task, () => this.#release(key))
+  /** `settled` runs when the task has settled, right after the key is handed on. */
+  #execute<T>(key: string, task: () => Promise<T>, settled?: () => void): Promise<T> {
+    return runFinally(task, () => {
+      this.#release(key)
+      settled?.()
+    })
   }
 
   /** Hands the key to its next waiter, or frees it. */

@@ -220,20 +220,49 @@ export class LevelBackend implements Backend {
   }
 
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    return this.#shared(() => this.#lock.run(id, () => this.#update(id, mutate)))
+    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.update(id, mutate))
+    // What #shared does, in the lock's own settling: every write takes this path.
+    this.#active++
+    return this.#lock.run(
+      id,
+      () => this.#update(id, mutate),
+      () => this.#leave(),
+    )
   }
 
-  /** Under the id's lock. A cached session and a synchronous mutation cost no extra await. */
-  async #update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    let current = this.#cache.get(id)
-    let corrupt = false
-    if (current === undefined) ({ current, corrupt } = await this.#readTolerant(id))
-    let next = mutate(current)
-    if (next instanceof Promise) next = await next
-    if (next === undefined) return current
-    if (next !== null || current !== undefined || corrupt)
-      await this.#commit(id, current, corrupt, next)
-    return next ?? undefined
+  /**
+   * Under the id's lock. A cached session and a synchronous mutation (every set and touch of a
+   * session in use) cost one promise, the write's, and no async frame.
+   */
+  #update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+    const current = this.#cache.get(id)
+    if (current === undefined) return this.#readAndUpdate(id, mutate)
+    let next: ReturnType<SessionMutation>
+    try {
+      next = mutate(current)
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+      return Promise.reject(error)
+    }
+    if (next instanceof Promise) return next.then((n) => this.#apply(id, current, false, n))
+    return this.#apply(id, current, false, next)
+  }
+
+  async #readAndUpdate(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+    const { current, corrupt } = await this.#readTolerant(id)
+    return this.#apply(id, current, corrupt, await mutate(current))
+  }
+
+  /** Writes what a mutation returned (`undefined`: nothing; `null`: delete); resolves to the result. */
+  #apply(
+    id: string,
+    current: StoredSession | undefined,
+    corrupt: boolean,
+    next: StoredSession | null | undefined,
+  ): Promise<StoredSession | undefined> {
+    if (next === undefined) return Promise.resolve(current)
+    if (next === null && current === undefined && !corrupt) return Promise.resolve(undefined)
+    return this.#commit(id, current, corrupt, next).then(() => next ?? undefined)
   }
 
   /** Writes a session's next state (`null`: none) with its index changes, under the id's lock. */
@@ -642,16 +671,20 @@ export class LevelBackend implements Backend {
     return result
   }
 
-  async #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
-    try {
-      await this.#writer.write(ops)
-    } finally {
-      // Once the batch has landed (or failed): a sweep's snapshot taken before may hold this id's
-      // old expiry entry.
-      this.#noteWritten(id)
-    }
-    if (next === undefined) this.#cache.delete(id)
-    else this.#cache.set(id, compactSession(next))
+  #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
+    return this.#writer.write(ops).then(
+      () => {
+        // Once the batch has landed (or failed): a sweep's snapshot taken before may hold this
+        // id's old expiry entry.
+        this.#noteWritten(id)
+        if (next === undefined) this.#cache.delete(id)
+        else this.#cache.set(id, compactSession(next))
+      },
+      (error: unknown) => {
+        this.#noteWritten(id)
+        throw error
+      },
+    )
   }
 
   /** Tells the sweeps in progress (but `except`) that `id` was written since they began. */
