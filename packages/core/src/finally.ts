@@ -6,13 +6,15 @@
 
 /**
  * Runs `task`, then `done` however it ends (returned, rejected or thrown); settles as `task`,
- * its failure passed through `mapError` when given.
+ * its result passed through `map` and its failure through `mapError` when given (in the same
+ * `then`: no promise hop of their own).
  */
-export function runFinally<T>(
+export function runFinally<T, R = T>(
   task: () => Promise<T>,
   done: () => void,
   mapError: (error: unknown) => unknown = (error) => error,
-): Promise<T> {
+  map?: (value: T) => R,
+): Promise<R> {
   let running: Promise<T>
   try {
     running = task()
@@ -24,7 +26,12 @@ export function runFinally<T>(
   return running.then(
     (value) => {
       done()
-      return value
+      if (map === undefined) return value as unknown as R
+      try {
+        return map(value)
+      } catch (error) {
+        throw mapError(error)
+      }
     },
     (error: unknown) => {
       done()

@@ -152,25 +152,29 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * `createdAt + maxLifetime`.
    */
   set(id: string, data: D, options: SetOptions = {}): Promise<SessionRecord<D>> {
-    return this.#op('set', () => {
-      if (!isValidSessionId(id)) throw new SessionIdError(id)
-      const ttl = ttlOption(options.ttl, this.options.maxAge)
-      const userId = this.#userIdOf(data)
-      const encoded = encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      return encoded instanceof Promise
-        ? encoded.then((e) => this.#write(id, data, e, ttl, userId))
-        : this.#write(id, data, encoded, ttl, userId)
-    })
+    return this.#op(
+      'set',
+      () => {
+        if (!isValidSessionId(id)) throw new SessionIdError(id)
+        const ttl = ttlOption(options.ttl, this.options.maxAge)
+        const userId = this.#userIdOf(data)
+        const encoded = encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
+        return encoded instanceof Promise
+          ? encoded.then((e) => this.#write(id, e, ttl, userId))
+          : this.#write(id, encoded, ttl, userId)
+      },
+      // In #op's own `then`: one promise hop less on every write.
+      (stored) => record(stored!, data),
+    )
   }
 
   #write(
     id: string,
-    data: D,
     encoded: Encoded,
     ttl: number,
     userId: string | undefined,
-  ): Promise<SessionRecord<D>> {
-    const writing = this.backend.update(id, (current) => {
+  ): Promise<StoredSession | undefined> {
+    return this.backend.update(id, (current) => {
       // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
       const now = this.#now()
       const live = current !== undefined && this.#isLive(current, now) ? current : undefined
@@ -181,8 +185,6 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
           : this.#expiresAt(createdAt, now, ttl)
       return toStored(id, encoded, createdAt, expiresAt, userId)
     })
-    // `then`, not `await`: one promise hop on every write's path.
-    return writing.then((stored) => record(stored!, data))
   }
 
   /**
@@ -191,8 +193,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * whether the session is live.
    */
   touch(id: string, options: TouchOptions<D> = {}): Promise<boolean> {
-    return this.#op('touch', async () => {
-      if (!isValidSessionId(id)) return false
+    return this.#op('touch', () => {
+      if (!isValidSessionId(id)) return Promise.resolve(false)
       const ttl = ttlOption(options.ttl, this.options.maxAge)
       const { patch } = options
       if (patch !== undefined && typeof patch !== 'function') {
@@ -200,7 +202,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       }
       let live = false
       let expired: StoredSession | undefined
-      await this.backend.update(id, (current) => {
+      const touching = this.backend.update(id, (current) => {
         // A backend may retry mutate (optimistic concurrency): only the last call counts.
         live = false
         expired = undefined
@@ -222,8 +224,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
           this.#touched(current, changed, expiresAt, ttl),
         )
       })
-      if (expired !== undefined) this.#emitExpired(expired, 'read')
-      return live
+      // `then`, not an async function: one promise hop on every request's touch.
+      return touching.then(() => {
+        if (expired !== undefined) this.#emitExpired(expired, 'read')
+        return live
+      })
     })
   }
 
@@ -426,13 +431,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * Runs a call: rejects after close, waits for open, wraps storage failures, counts it. Once
    * open, no async frame: this wraps every call.
    */
-  #op<T>(name: string, task: () => Promise<T>): Promise<T> {
+  #op<T, R = T>(name: string, task: () => Promise<T>, map?: (value: T) => R): Promise<R> {
     if (this.#closing !== undefined) return Promise.reject(new SessionStoreClosedError())
     this.#pending++
     return runFinally(
       this.#open ? task : () => this.#ready.then(task),
       () => this.#done(),
       (error) => asCallError(name, error),
+      map,
     )
   }
 
