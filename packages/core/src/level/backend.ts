@@ -250,7 +250,10 @@ export class LevelBackend implements Backend {
 
   async #readAndUpdate(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
     const { current, corrupt } = await this.#readTolerant(id)
-    return this.#apply(id, current, corrupt, await mutate(current))
+    // A native promise only, as on the cached path: both paths treat a mutation alike.
+    let next = mutate(current)
+    if (next instanceof Promise) next = await next
+    return this.#apply(id, current, corrupt, next)
   }
 
   /** Writes what a mutation returned (`undefined`: nothing; `null`: delete); resolves to the result. */
