@@ -169,6 +169,17 @@ export type SessionMutation = (
   current: StoredSession | undefined,
 ) => StoredSession | null | undefined | Promise<StoredSession | null | undefined>
 
+export interface UpdateOptions {
+  /**
+   * When `mutate` writes nothing, the backend may answer from a copy of the session that it read
+   * or wrote within this many ms, instead of asking storage whether that copy is still current.
+   * Only for calls whose result may be that stale: `touch` (a lazy touch writes nothing, and a
+   * session deleted elsewhere in that interval stays gone). Never for a decision that deletes or
+   * keeps a session (`destroyUser`). Backends with a coherent cache may ignore it.
+   */
+  readonly recentMs?: number
+}
+
 export interface SweepOptions {
   /** Sessions with `expiresAt <= now` are removed. */
   now: number
@@ -205,7 +216,11 @@ export interface Backend {
    * run more than once (optimistic backends retry after a concurrent change): only its last call
    * counts, so it must not have side effects beyond its result.
    */
-  update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined>
+  update(
+    id: string,
+    mutate: SessionMutation,
+    options?: UpdateOptions,
+  ): Promise<StoredSession | undefined>
   /** Deletes one session and its index entries; resolves to whether it existed. */
   delete(id: string): Promise<boolean>
   /** Sessions indexed under `userId`, expired or not. */

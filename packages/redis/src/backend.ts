@@ -14,6 +14,7 @@ import {
   type SessionMutation,
   type StoredSession,
   type SweepOptions,
+  type UpdateOptions,
   type SweepResult,
 } from '@levelsession/core'
 import { Connection, type RedisClient, type RedisCluster } from './connection.js'
@@ -178,13 +179,18 @@ export class RedisBackend implements Backend {
     // Unchanged since this process last saw it (tokens are unique per write): answer with that
     // object, allocating and retaining nothing new. The hint is only ever the record itself.
     const hint = record === null ? undefined : this.#hints.get(id)
-    if (hint !== undefined && hasToken(record!, hint.token)) return hint.session
+    if (hint !== undefined && hasToken(record!, hint.token)) {
+      hint.confirmedAt = performance.now()
+      return hint.session
+    }
     // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
     const found = parseRecord(id, record === null ? null : Buffer.from(record))
     if (found.corrupt) {
       this.#hints.delete(id)
       throw new SessionDecodeError(id, new Error('incomplete session record in Redis'))
     }
+    // ABSENT is shared and frozen; hints hold sessions only.
+    if (found.session !== undefined) found.confirmedAt = performance.now()
     this.#hints.set(id, found)
     return found.session
   }
@@ -195,11 +201,19 @@ export class RedisBackend implements Backend {
    * the current record and `mutate` runs again on that. `mutate` may therefore run more than once.
    * Updates of one id are queued inside this process, so they conflict only with other processes.
    */
-  update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    return this.#updates.run(id, () => this.#update(id, mutate))
+  update(
+    id: string,
+    mutate: SessionMutation,
+    options?: UpdateOptions,
+  ): Promise<StoredSession | undefined> {
+    return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
   }
 
-  async #update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
+  async #update(
+    id: string,
+    mutate: SessionMutation,
+    recentMs: number | undefined,
+  ): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
     const key = this.keys.sessionBase(bucket) + id
     let seen: Snapshot = this.#hints.get(id) ?? ABSENT
@@ -215,6 +229,16 @@ export class RedisBackend implements Backend {
         // stored. A record read in this call is; a hint is checked with a plain GET, which costs
         // Redis a fraction of a script and brings the current record if it changed.
         if (fresh) return current
+        // The caller accepts an answer this recent (a touch, right after its request's get).
+        const { confirmedAt } = seen
+        if (
+          recentMs !== undefined &&
+          current !== undefined &&
+          confirmedAt !== undefined &&
+          performance.now() - confirmedAt <= recentMs
+        ) {
+          return current
+        }
         seen = await this.#read(id, key, seen)
         if (seen.session === current) return current
         fresh = true
@@ -271,11 +295,17 @@ export class RedisBackend implements Backend {
           this.#hints.delete(id)
           return undefined
         }
-        this.#hints.set(id, { token, session: next, corrupt: false })
+        this.#hints.set(id, {
+          token,
+          session: next,
+          corrupt: false,
+          confirmedAt: performance.now(),
+        })
         return next
       }
       // A copy, as in load: the hint must not keep node-redis's read buffer alive.
       seen = reply === 0 ? ABSENT : parseRecord(id, Buffer.from(reply))
+      if (seen !== ABSENT) seen.confirmedAt = performance.now()
       this.#hints.set(id, seen)
       fresh = true
       // Processes that keep writing one id could otherwise win every race against a slower one.
@@ -297,9 +327,13 @@ export class RedisBackend implements Backend {
       this.#hints.delete(id)
       return ABSENT
     }
-    if (seen.session !== undefined && hasToken(record, seen.token)) return seen
+    if (seen.session !== undefined && hasToken(record, seen.token)) {
+      seen.confirmedAt = performance.now()
+      return seen
+    }
     // A copy, as in load: the hint must not keep node-redis's read buffer alive.
     const found = parseRecord(id, Buffer.from(record))
+    found.confirmedAt = performance.now()
     this.#hints.set(id, found)
     return found
   }
@@ -342,7 +376,7 @@ export class RedisBackend implements Backend {
       expiresAt: Number(reply[1]),
       ...(params.userId === undefined ? {} : { userId: params.userId }),
     }
-    this.#hints.set(id, { token, session: stored, corrupt: false })
+    this.#hints.set(id, { token, session: stored, corrupt: false, confirmedAt: performance.now() })
     return stored
   }
 
