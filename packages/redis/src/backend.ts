@@ -229,13 +229,15 @@ export class RedisBackend implements Backend {
         // stored. A record read in this call is; a hint is checked with a plain GET, which costs
         // Redis a fraction of a script and brings the current record if it changed.
         if (fresh) return current
-        // The caller accepts an answer this recent (a touch, right after its request's get).
+        // The caller accepts an answer this recent (a touch, right after its request's get), from
+        // the hint as it still is: a load may have replaced or dropped it since this update began.
         const { confirmedAt } = seen
         if (
           recentMs !== undefined &&
           current !== undefined &&
           confirmedAt !== undefined &&
-          performance.now() - confirmedAt <= recentMs
+          performance.now() - confirmedAt <= recentMs &&
+          this.#hints.get(id) === seen
         ) {
           return current
         }
@@ -383,12 +385,17 @@ export class RedisBackend implements Backend {
   async delete(id: string): Promise<boolean> {
     const bucket = this.keys.bucketOf(id)
     this.#hints.delete(id)
-    const existed = await scripts.remove.run<number>(
-      this.#connection,
-      [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-      [id],
-    )
-    return existed === 1
+    try {
+      const existed = await scripts.remove.run<number>(
+        this.#connection,
+        [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
+        [id],
+      )
+      return existed === 1
+    } finally {
+      // Again: a load sent before the delete may have put the old record back meanwhile.
+      this.#hints.delete(id)
+    }
   }
 
   async listUser(userId: string): Promise<StoredSession[]> {

@@ -181,6 +181,34 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await backend.verify()).toEqual([])
   })
 
+  it("answers a lazy touch from a recent read only while that read is still this process's view", async () => {
+    const store = open({ client, prefix: 'recent:' })
+    const other = open({ client, prefix: 'recent:' })
+    // A load in flight when this process deletes the session cannot leave its record behind as
+    // a hint that a touch would trust.
+    await store.set('a', { n: 1 })
+    const loading = store.get('a')
+    // The load's GET is queued before the delete's script (same connection, in order).
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await store.destroy('a')).toBe(true)
+    expect((await loading)?.data).toEqual({ n: 1 })
+    expect(await store.touch('a')).toBe(false)
+    // A touch waiting on its patch when a load finds the session gone: the load's news counts.
+    await store.set('b', { n: 1 })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const touching = store.touch('b', {
+      patch: async () => {
+        await gate
+        return undefined
+      },
+    })
+    await until(async () => (await other.destroy('b')) || true)
+    expect(await store.get('b')).toBeUndefined()
+    release()
+    expect(await touching).toBe(false)
+  })
+
   it('queues concurrent updates of one id in a process: one script each, none lost', async () => {
     let scripts = 0
     const counting = {
