@@ -93,48 +93,24 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   get(id: string): Promise<SessionRecord<D> | undefined> {
     const hit = this.#fromCache(id)
     if (hit !== undefined) return Promise.resolve(hit)
-    if (!this.#open || this.#closing !== undefined) return this.#op('get', () => this.#load(id))
-    // Open: what #op does, folded into the load's one `then` (a backend without a cache, such as
-    // Redis, takes this path on every read; each promise hop costs about as much as a lookup).
-    if (!isValidSessionId(id)) return Promise.resolve(undefined)
-    this.#pending++
-    let loading: Promise<StoredSession | undefined>
-    try {
-      loading = this.backend.load(id)
-    } catch (error) {
-      this.#done()
-      return Promise.reject(asCallError('get', error))
-    }
-    return loading.then(
-      (stored) => this.#finish('get', () => this.#loaded(stored)),
-      (error: unknown) =>
-        this.#finish('get', () => {
-          if (error instanceof SessionDecodeError) return this.#report(error)
-          throw error
-        }),
-    )
+    return this.#op('get', () => this.#load(id))
   }
 
-  /** `get` once the store is open, for the slow path through #op. */
+  /** `get` past the cache: one `then`, no async frame (a backend without a cache takes it). */
   #load(id: string): Promise<SessionRecord<D> | undefined> {
     if (!isValidSessionId(id)) return Promise.resolve(undefined)
     return this.backend.load(id).then(
-      (stored) => this.#loaded(stored),
+      (stored) => {
+        if (stored === undefined) return undefined
+        const now = this.#now()
+        if (!this.#isLive(stored, now)) return this.#expire(stored, now).then(() => undefined)
+        return this.#decode(stored)
+      },
       (error: unknown) => {
         if (error instanceof SessionDecodeError) return this.#report(error)
         throw error
       },
     )
-  }
-
-  /** A loaded session as `get` answers: live and decoded, or `undefined` (an expired one goes). */
-  #loaded(
-    stored: StoredSession | undefined,
-  ): SessionRecord<D> | undefined | Promise<SessionRecord<D> | undefined> {
-    if (stored === undefined) return undefined
-    const now = this.#now()
-    if (!this.#isLive(stored, now)) return this.#expire(stored, now).then(() => undefined)
-    return this.#decode(stored)
   }
 
   /**
@@ -448,26 +424,6 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
 
   #done(): void {
     if (--this.#pending === 0) this.#drained?.()
-  }
-
-  /** The last step of a call counted in #pending: #done once it settles, errors as #op maps them. */
-  #finish<T>(name: string, step: () => T | Promise<T>): T | Promise<T> {
-    let result: T | Promise<T>
-    try {
-      result = step()
-    } catch (error) {
-      this.#done()
-      throw asCallError(name, error)
-    }
-    if (!(result instanceof Promise)) {
-      this.#done()
-      return result
-    }
-    return runFinally(
-      () => result,
-      () => this.#done(),
-      (error) => asCallError(name, error),
-    )
   }
 
   #prune(signal?: AbortSignal, onProgress?: PruneOptions['onProgress']): Promise<PruneResult> {

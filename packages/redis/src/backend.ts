@@ -176,23 +176,32 @@ export class RedisBackend implements Backend {
   }
 
   #loaded(id: string, record: Buffer | null): StoredSession | undefined {
-    // Unchanged since this process last saw it (tokens are unique per write): answer with that
-    // object, allocating and retaining nothing new. The hint is only ever the record itself.
-    const hint = record === null ? undefined : this.#hints.get(id)
-    if (hint !== undefined && hasToken(record!, hint.token)) {
-      hint.confirmedAt = performance.now()
-      return hint.session
-    }
-    // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
-    const found = parseRecord(id, record === null ? null : Buffer.from(record))
-    if (found.corrupt) {
-      this.#hints.delete(id)
+    // Unchanged since this process last saw it (tokens are unique per write): answered with the
+    // hint's object, allocating and retaining nothing new.
+    const seen = this.#observe(id, record, record === null ? undefined : this.#hints.get(id))
+    if (seen.corrupt) {
       throw new SessionDecodeError(id, new Error('incomplete session record in Redis'))
     }
-    // ABSENT is shared and frozen; hints hold sessions only.
-    if (found.session !== undefined) found.confirmedAt = performance.now()
+    return seen.session
+  }
+
+  /**
+   * What a reply means for `id`: `held` itself (confirmed) when the record carries its token;
+   * otherwise a parsed copy, which becomes the hint (none for a missing or corrupt record).
+   */
+  #observe(id: string, record: Buffer | null, held: Snapshot | undefined): Snapshot {
+    if (record === null) {
+      this.#hints.delete(id)
+      return ABSENT
+    }
+    if (held?.session !== undefined && hasToken(record, held.token)) {
+      this.#hints.confirm(held)
+      return held
+    }
+    // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
+    const found = parseRecord(id, Buffer.from(record))
     this.#hints.set(id, found)
-    return found.session
+    return found
   }
 
   /**
@@ -231,13 +240,10 @@ export class RedisBackend implements Backend {
         if (fresh) return current
         // The caller accepts an answer this recent (a touch, right after its request's get), from
         // the hint as it still is: a load may have replaced or dropped it since this update began.
-        const { confirmedAt } = seen
         if (
           recentMs !== undefined &&
           current !== undefined &&
-          confirmedAt !== undefined &&
-          performance.now() - confirmedAt <= recentMs &&
-          this.#hints.get(id) === seen
+          this.#hints.isRecent(id, seen, recentMs)
         ) {
           return current
         }
@@ -297,18 +303,11 @@ export class RedisBackend implements Backend {
           this.#hints.delete(id)
           return undefined
         }
-        this.#hints.set(id, {
-          token,
-          session: next,
-          corrupt: false,
-          confirmedAt: performance.now(),
-        })
+        this.#hints.set(id, { token, session: next, corrupt: false })
         return next
       }
-      // A copy, as in load: the hint must not keep node-redis's read buffer alive.
-      seen = reply === 0 ? ABSENT : parseRecord(id, Buffer.from(reply))
-      if (seen !== ABSENT) seen.confirmedAt = performance.now()
-      this.#hints.set(id, seen)
+      // The script sent the current record (never the one seen): that is the hint now.
+      seen = this.#observe(id, reply === 0 ? null : reply, undefined)
       fresh = true
       // Processes that keep writing one id could otherwise win every race against a slower one.
       if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
@@ -325,19 +324,7 @@ export class RedisBackend implements Backend {
       this.#hints.delete(id)
       throw error
     }
-    if (record === null) {
-      this.#hints.delete(id)
-      return ABSENT
-    }
-    if (seen.session !== undefined && hasToken(record, seen.token)) {
-      seen.confirmedAt = performance.now()
-      return seen
-    }
-    // A copy, as in load: the hint must not keep node-redis's read buffer alive.
-    const found = parseRecord(id, Buffer.from(record))
-    found.confirmedAt = performance.now()
-    this.#hints.set(id, found)
-    return found
+    return this.#observe(id, record, seen)
   }
 
   /**
@@ -378,13 +365,12 @@ export class RedisBackend implements Backend {
       expiresAt: Number(reply[1]),
       ...(params.userId === undefined ? {} : { userId: params.userId }),
     }
-    this.#hints.set(id, { token, session: stored, corrupt: false, confirmedAt: performance.now() })
+    this.#hints.set(id, { token, session: stored, corrupt: false })
     return stored
   }
 
   async delete(id: string): Promise<boolean> {
     const bucket = this.keys.bucketOf(id)
-    this.#hints.delete(id)
     try {
       const existed = await scripts.remove.run<number>(
         this.#connection,
@@ -393,7 +379,7 @@ export class RedisBackend implements Backend {
       )
       return existed === 1
     } finally {
-      // Again: a load sent before the delete may have put the old record back meanwhile.
+      // Once Redis has answered: a load sent before the delete may have put the old record back.
       this.#hints.delete(id)
     }
   }

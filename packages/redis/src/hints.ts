@@ -45,13 +45,26 @@ export class HintCache {
     return old
   }
 
+  /** `snapshot` is what Redis holds for `id` now (just read or written): the hint, confirmed now. */
   set(id: string, snapshot: Snapshot): void {
     if (snapshot.session === undefined || bytesOf(id, snapshot) > this.#half) {
       this.delete(id)
       return
     }
+    this.confirm(snapshot)
     this.#old.delete(id)
     this.#insert(id, snapshot)
+  }
+
+  /** A hint was just found still current in Redis (its token matched a reply). */
+  confirm(snapshot: Snapshot): void {
+    snapshot.confirmedAt = performance.now()
+  }
+
+  /** Whether `snapshot` is still the hint for `id` and was confirmed within the last `ms`. */
+  isRecent(id: string, snapshot: Snapshot, ms: number): boolean {
+    const at = snapshot.confirmedAt
+    return at !== undefined && performance.now() - at <= ms && this.get(id) === snapshot
   }
 
   delete(id: string): void {

@@ -73,58 +73,46 @@ export class ReadBatcher<R> {
       this.#get(keys[0]!, waiters[0]!)
       return
     }
-    let reply: Promise<(Buffer | null)[]>
-    try {
-      reply = this.#connection.send<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys], true)
-    } catch (error) {
-      for (const waiter of waiters) waiter.reject(error)
-      return
-    }
-    reply.then(
-      (records) => {
-        for (let i = 0; i < waiters.length; i++) {
-          const waiter = waiters[i]!
-          let result: R
-          try {
-            result = this.#loaded(waiter.id, records[i] ?? null)
-          } catch (error) {
-            waiter.reject(error)
-            continue
-          }
-          waiter.resolve(result)
-        }
-      },
+    this.#request<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys]).then(
+      (records) => waiters.forEach((waiter, i) => this.#answer(waiter, records[i] ?? null)),
       (error: unknown) => {
         // A cluster refuses a multi-key read of a slot being migrated (its keys are on two
         // nodes) where a single-key read follows the redirect: read those keys one by one.
         if (error instanceof Error && /^(TRYAGAIN|CROSSSLOT)\b/.test(error.message)) {
-          for (let i = 0; i < waiters.length; i++) this.#get(keys[i]!, waiters[i]!)
+          waiters.forEach((waiter, i) => this.#get(keys[i]!, waiter))
         } else for (const waiter of waiters) waiter.reject(error)
       },
     )
   }
 
   #get(key: string, waiter: Waiter<R>): void {
-    let reply: Promise<R>
+    this.#request<Buffer | null>(key, ['GET', key]).then(
+      (record) => this.#answer(waiter, record),
+      (error: unknown) => {
+        // As in an MGET: a key of another type is no session (the client starts a new one).
+        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+          this.#answer(waiter, null)
+        } else waiter.reject(error)
+      },
+    )
+  }
+
+  /** A command's reply, or its failure, even from a client that throws instead of rejecting. */
+  #request<T>(key: string, args: string[]): Promise<T> {
     try {
-      reply = this.#connection.sendMap(key, ['GET', key], true, (record: Buffer | null) =>
-        this.#loaded(waiter.id, record),
-      )
+      return this.#connection.send<T>(key, args, true)
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+      return Promise.reject(error)
+    }
+  }
+
+  /** Settles one load with what its record means (`#loaded` may throw: that load alone fails). */
+  #answer(waiter: Waiter<R>, record: Buffer | null): void {
+    try {
+      waiter.resolve(this.#loaded(waiter.id, record))
     } catch (error) {
       waiter.reject(error)
-      return
     }
-    reply.then(waiter.resolve, (error: unknown) => {
-      // As in an MGET: a key of another type is no session (the client starts a new one).
-      if (!(error instanceof Error) || !error.message.startsWith('WRONGTYPE')) {
-        waiter.reject(error)
-        return
-      }
-      try {
-        waiter.resolve(this.#loaded(waiter.id, null))
-      } catch (failure) {
-        waiter.reject(failure)
-      }
-    })
   }
 }

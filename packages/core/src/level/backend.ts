@@ -216,18 +216,11 @@ export class LevelBackend implements Backend {
       const cached = this.#cache.get(id)
       if (cached !== undefined) return cached
     }
-    return this.#shared(() => this.#lock.run(id, () => this.#read(id)))
+    return this.#locked(id, () => this.#read(id))
   }
 
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.update(id, mutate))
-    // What #shared does, in the lock's own settling: every write takes this path.
-    this.#active++
-    return this.#lock.run(
-      id,
-      () => this.#update(id, mutate),
-      () => this.#leave(),
-    )
+    return this.#locked(id, () => this.#update(id, mutate))
   }
 
   /**
@@ -283,14 +276,12 @@ export class LevelBackend implements Backend {
   }
 
   delete(id: string): Promise<boolean> {
-    return this.#shared(() =>
-      this.#lock.run(id, async () => {
-        const { current, corrupt } = await this.#readTolerant(id)
-        if (current === undefined && !corrupt) return false
-        await this.#commit(id, current, corrupt, null)
-        return current !== undefined
-      }),
-    )
+    return this.#locked(id, async () => {
+      const { current, corrupt } = await this.#readTolerant(id)
+      if (current === undefined && !corrupt) return false
+      await this.#commit(id, current, corrupt, null)
+      return current !== undefined
+    })
   }
 
   async listUser(userId: string): Promise<StoredSession[]> {
@@ -375,14 +366,22 @@ export class LevelBackend implements Backend {
    * always) it starts at once, with no extra await: this wraps every read and write.
    */
   #shared<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#barrier !== undefined) return this.#afterBarrier(task)
+    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.#shared(task))
     this.#active++
     return runFinally(task, () => this.#leave())
   }
 
+  /** #shared under the id's lock, counted off in the lock's own settling (no promise of its own). */
+  #locked<T>(id: string, task: () => Promise<T>): Promise<T> {
+    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.#locked(id, task))
+    this.#active++
+    return this.#lock.run(id, task, () => this.#leave())
+  }
+
+  /** Runs `task` once no `clear()` is in progress. */
   async #afterBarrier<T>(task: () => Promise<T>): Promise<T> {
     while (this.#barrier !== undefined) await this.#barrier
-    return this.#shared(task)
+    return task()
   }
 
   #leave(): void {
