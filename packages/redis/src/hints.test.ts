@@ -31,4 +31,18 @@ describe('HintCache', () => {
     off.set('a', hint('a', 1))
     expect(off.get('a')).toBeUndefined()
   })
+
+  it('counts a session rewritten many times once, wherever its hint lives', () => {
+    const cache = new HintCache(1000) // generations of 500 bytes; each hint counts 96 + 2 + 50
+    cache.set('b', hint('b', 50))
+    cache.set('c', hint('c', 50))
+    for (let i = 0; i < 20; i++) cache.set('a', hint('a', 50))
+    expect(cache.get('b')).toBeDefined()
+    expect(cache.get('c')).toBeDefined()
+    cache.set('d', hint('d', 50)) // 592 bytes: the young generation becomes the old one
+    for (let i = 0; i < 20; i++) cache.set('a', hint('a', 50)) // moved back, then rewritten
+    cache.set('e', hint('e', 50))
+    expect(cache.get('b')).toBeDefined()
+    expect(cache.get('d')).toBeDefined()
+  })
 })

@@ -24,11 +24,17 @@ function bytesOf(id: string, snapshot: Snapshot): number {
   return OVERHEAD + id.length * 2 + size
 }
 
+/** A cached hint and the bytes it counts for: replaced in place, so a write costs no Map.set. */
+interface Entry {
+  snapshot: Snapshot
+  bytes: number
+}
+
 export class HintCache {
   /** Bytes one generation may hold: the cache holds between half the budget and all of it. */
   readonly #half: number
-  #young = new Map<string, Snapshot>()
-  #old = new Map<string, Snapshot>()
+  #young = new Map<string, Entry>()
+  #old = new Map<string, Entry>()
   #youngBytes = 0
 
   constructor(maxBytes: number) {
@@ -37,23 +43,40 @@ export class HintCache {
 
   get(id: string): Snapshot | undefined {
     const young = this.#young.get(id)
-    if (young !== undefined) return young
+    if (young !== undefined) return young.snapshot
     const old = this.#old.get(id)
     if (old === undefined) return undefined
     this.#old.delete(id)
-    this.#insert(id, old)
-    return old
+    this.#adopt(id, old)
+    return old.snapshot
   }
 
   /** `snapshot` is what Redis holds for `id` now (just read or written): the hint, confirmed now. */
   set(id: string, snapshot: Snapshot): void {
-    if (snapshot.session === undefined || bytesOf(id, snapshot) > this.#half) {
+    const bytes = snapshot.session === undefined ? Infinity : bytesOf(id, snapshot)
+    if (bytes > this.#half) {
       this.delete(id)
       return
     }
     this.confirm(snapshot)
+    // The common case, a hint replaced by the write it made possible: one lookup.
+    const young = this.#young.get(id)
+    if (young !== undefined) {
+      this.#youngBytes += bytes - young.bytes
+      young.snapshot = snapshot
+      young.bytes = bytes
+      this.#rotateIfFull()
+      return
+    }
+    const old = this.#old.get(id)
+    if (old === undefined) {
+      this.#adopt(id, { snapshot, bytes })
+      return
+    }
     this.#old.delete(id)
-    this.#insert(id, snapshot)
+    old.snapshot = snapshot
+    old.bytes = bytes
+    this.#adopt(id, old)
   }
 
   /** A hint was just found still current in Redis (its token matched a reply). */
@@ -71,7 +94,7 @@ export class HintCache {
     const young = this.#young.get(id)
     if (young !== undefined) {
       this.#young.delete(id)
-      this.#youngBytes -= bytesOf(id, young)
+      this.#youngBytes -= young.bytes
     }
     this.#old.delete(id)
   }
@@ -82,14 +105,16 @@ export class HintCache {
     this.#youngBytes = 0
   }
 
-  #insert(id: string, snapshot: Snapshot): void {
-    const young = this.#young
-    const replaced = young.get(id)
-    if (replaced !== undefined) this.#youngBytes -= bytesOf(id, replaced)
-    young.set(id, snapshot)
-    this.#youngBytes += bytesOf(id, snapshot)
+  /** Puts an entry not in the young generation into it. */
+  #adopt(id: string, entry: Entry): void {
+    this.#young.set(id, entry)
+    this.#youngBytes += entry.bytes
+    this.#rotateIfFull()
+  }
+
+  #rotateIfFull(): void {
     if (this.#youngBytes > this.#half) {
-      this.#old = young
+      this.#old = this.#young
       this.#young = new Map()
       this.#youngBytes = 0
     }
