@@ -50,6 +50,15 @@ export interface OpenedStore {
   created: boolean
 }
 
+/**
+ * The CLI's `userId` option: the owners are the ones the records carry. `list --user` and `revoke`
+ * read them as stored, and nothing here writes session data (import restores each owner as
+ * exported), so no owner is ever derived from data.
+ */
+export function storedOwners(): undefined {
+  return undefined
+}
+
 /** Opens the database at `path`, waiting until it is ready; rejects with core's typed errors. */
 export async function openStore(path: string, options: OpenOptions = {}): Promise<OpenedStore> {
   const location = resolve(path)
@@ -60,6 +69,7 @@ export async function openStore(path: string, options: OpenOptions = {}): Promis
     path: location,
     cleanupInterval: 0,
     cacheSize: 0,
+    userId: storedOwners,
   })
   try {
     await store.ready()

@@ -9,7 +9,7 @@ import { createSessionStore, type SessionStore } from '@levelsession/core'
 import { DEFAULT_BUCKETS, DEFAULT_PREFIX, KeyLayout, redisBackend } from '@levelsession/redis'
 import { Option, type Command } from 'commander'
 import { createClient, createCluster } from 'redis'
-import { type AnyData, type OpenedStore, withStore } from './database.js'
+import { type AnyData, type OpenedStore, storedOwners, withStore } from './database.js'
 import { CliError, usageError } from './errors.js'
 import { positiveInteger } from './options.js'
 
@@ -166,6 +166,7 @@ export async function withTargetStore<T>(
         hintCacheBytes: 0, // each session is read or written once
       }),
       cleanupInterval: 0,
+      userId: storedOwners,
     })
     try {
       await store.ready()

@@ -252,6 +252,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   /** Removes every session of a user except those in `except`; resolves to how many live ones. */
   destroyUser(userId: string | number, options: DestroyUserOptions = {}): Promise<number> {
     return this.#op('destroyUser', async () => {
+      this.#requireUserIndex('destroyUser')
       const user = checkUserId(userId)
       const except = exceptSet(options.except)
       const sessions = await this.backend.listUser(user)
@@ -276,6 +277,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   /** The user's live sessions, oldest first. */
   listUser(userId: string | number): Promise<SessionRecord<D>[]> {
     return this.#op('listUser', async () => {
+      this.#requireUserIndex('listUser')
       const user = checkUserId(userId)
       const now = this.#now()
       const sessions = (await this.backend.listUser(user)).filter((s) => this.#isLive(s, now))
@@ -544,6 +546,20 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   }
 
   /** Emits `error` only while someone listens: an unheard `error` event would crash the process. */
+  /**
+   * Without a `userId` option no write records an owner, so "sign this user out everywhere" would
+   * quietly find nothing: a misconfiguration that must not pass for success. (A store that only
+   * reads owners as stored, such as the CLI's, passes an extractor that returns none.)
+   */
+  #requireUserIndex(method: string): void {
+    if (this.options.userId === undefined) {
+      throw new TypeError(
+        `${method} needs the userId option, which tells the store whose session each one is: ` +
+          'createSessionStore({ userId: (data) => data.userId, ... })',
+      )
+    }
+  }
+
   #report(error: unknown): undefined {
     if (this.listenerCount('error') > 0) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)))

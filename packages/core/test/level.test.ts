@@ -200,7 +200,7 @@ describe('Level backend', () => {
   it('upgrades a schema-1 database, whose index held exact times, when it opens', async () => {
     const clock = new TestClock()
     const dir = await tempDir()
-    const options = { path: dir, cleanupInterval: 0, now: clock.now }
+    const options = { path: dir, cleanupInterval: 0, now: clock.now, userId: () => undefined }
     const first = createSessionStore(options)
     await first.set('a', { n: 1 }, { ttl: 90_000 })
     clock.advance(1234)

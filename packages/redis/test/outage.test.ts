@@ -47,6 +47,7 @@ describe.skipIf(!hasRedisServer)('Redis stopped mid-run', () => {
     const store = createSessionStore({
       backend: redisBackend({ client, prefix: 'outage1:' }),
       cleanupInterval: 20, // the cleaner keeps failing during the outage, reported not thrown
+      userId: (data: SessionData) => data.user as string | undefined,
     }).on('error', (e) => storeErrors.push(e))
     expect(await roundTrip(store, 'a')).toEqual({ n: 1 })
 

@@ -442,6 +442,16 @@ export function runStoreConformance(
         await verify(store)
       })
 
+      test('listUser and destroyUser refuse a store without the userId option', async () => {
+        const store = await makeStore()
+        await store.set('a1', { user: 'ann' })
+        await expect(store.destroyUser('ann')).rejects.toThrow(
+          /destroyUser needs the userId option/,
+        )
+        await expect(store.listUser('ann')).rejects.toBeInstanceOf(TypeError)
+        expect(await store.get('a1')).toBeDefined()
+      })
+
       test('a session that changes owner moves in the index', async () => {
         const store = await makeStore(byUser)
         await store.set('s', { user: 'ann' })
@@ -569,7 +579,8 @@ export function runStoreConformance(
       })
 
       test('restore writes a snapshot with its own times and user, and skips expired ones', async () => {
-        const store = await makeStore({ maxAge: 10_000 })
+        // An extractor that finds no owner in data: the owner is the snapshot's own.
+        const store = await makeStore({ maxAge: 10_000, userId: () => undefined })
         const snapshot = {
           id: 'r',
           data: { n: 1 },
