@@ -66,21 +66,32 @@ export class Session<D extends object = Data> {
 
   /** A value, or `undefined`. Objects are live: changing them in place is saved too. */
   get<K extends keyof D & string>(key: K): D[K] | undefined {
-    return key === FLASH_KEY ? undefined : (this.#data[key] as D[K] | undefined)
+    // Own keys only: `constructor` or `toString` is no session value.
+    return key === FLASH_KEY || !Object.hasOwn(this.#data, key)
+      ? undefined
+      : (this.#data[key] as D[K] | undefined)
   }
 
   /** Sets a value; `undefined` removes the key (JSON could not store it anyway). */
   set<K extends keyof D & string>(key: K, value: D[K]): this {
     checkKey(key)
     if (value === undefined) delete this.#data[key]
-    else this.#data[key] = value
+    // A key from a request may be `__proto__`: stored as a key, never as the data's prototype.
+    else if (key === '__proto__') {
+      Object.defineProperty(this.#data, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
+    } else this.#data[key] = value
     this.#dirty = true
     return this
   }
 
   /** Removes a key; resolves to whether it was there. */
   delete(key: keyof D & string): boolean {
-    if (key === FLASH_KEY || !(key in this.#data)) return false
+    if (key === FLASH_KEY || !Object.hasOwn(this.#data, key)) return false
     delete this.#data[key]
     this.#dirty = true
     return true

@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { serializeSigned } from 'hono/utils/cookie'
 import { describe, expect, it } from 'vitest'
-import { createSessionStore, generateSessionId, session } from '../src/index.js'
+import { createSessionStore, generateSessionId, type Session, session } from '../src/index.js'
 import {
   Client,
   type Data,
@@ -284,6 +284,42 @@ describe('regenerate, destroy, clear, flash, expiry', () => {
     const replay = await client().view('/read', { headers: { cookie: oldCookie } })
     expect(replay).toMatchObject({ isNew: true, views: null, user: null })
     expect(await c.view('/')).toMatchObject({ id: after.id, views: 2, user: 'ann' })
+  })
+
+  it('keys are own data only: inherited names read as absent, and __proto__ is a plain key', async () => {
+    const { app, client, store } = await makeApp()
+    // Keys from the request, as an app might take them from a form.
+    app.get('/kv', (ctx) => {
+      const s = ctx.get('session') as unknown as Session<Record<string, unknown>>
+      const key = ctx.req.query('key')!
+      const value = ctx.req.query('value')
+      if (value !== undefined) s.set(key, { value })
+      return ctx.json({
+        got: s.get(key) ?? null,
+        has: s.has(key),
+        isAdmin: s.get('isAdmin') ?? null,
+      })
+    })
+    app.get('/del', (ctx) => ctx.json(ctx.get('session').delete('toString' as never)))
+    const c = client()
+    for (const key of ['constructor', 'toString', 'hasOwnProperty']) {
+      expect(await (await c.request(`/kv?key=${key}`)).json()).toEqual({
+        got: null,
+        has: false,
+        isAdmin: null,
+      })
+    }
+    expect(await (await c.request('/del')).json()).toBe(false)
+    const put = await c.request('/kv?key=__proto__&value=yes')
+    expect(await put.json()).toEqual({ got: { value: 'yes' }, has: true, isAdmin: null })
+    expect(await (await c.request('/kv?key=__proto__')).json()).toEqual({
+      got: { value: 'yes' },
+      has: true,
+      isAdmin: null,
+    })
+    const stored = (await store.get(idOf(c.cookie)!))!.data as unknown as Record<string, unknown>
+    expect(Object.getPrototypeOf(stored)).toBe(Object.prototype)
+    expect(Object.hasOwn(stored, '__proto__')).toBe(true)
   })
 
   it('regenerate saves even a new, empty session', async () => {
