@@ -28,7 +28,7 @@ describe('resolveOptions', () => {
     ['maxAge', 0, RangeError],
     ['maxAge', -5, RangeError],
     ['maxAge', Infinity, RangeError],
-    ['maxAge', NaN, TypeError],
+    ['maxAge', NaN, RangeError],
     ['expiry', 'rolling', RangeError],
     ['expiry', 1, TypeError],
     ['maxLifetime', 0, RangeError],

@@ -99,7 +99,7 @@ export function ttlOption(value: unknown, fallback: number): number {
 
 function duration(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value)) {
+  if (typeof value !== 'number') {
     throw new TypeError(`options.${name} must be a number of milliseconds, got ${typeof value}`)
   }
   if (!Number.isFinite(value) || value < min || value > MAX_TTL) {

@@ -31,6 +31,10 @@ describe('resolveStore', () => {
       /^Test: give options\.path .*options\.db, options\.backend or options\.store/,
     )
     expect(() => resolveStore({ store: { get() {} } } as never, 'Test')).toThrow(/missing ready/)
+    expect(() => resolveStore({ store: null } as never, 'Test')).toThrow(
+      /^Test: options.store must be a store from createSessionStore, got null$/,
+    )
+    expect(() => resolveStore({ store: 'db' } as never, 'Test')).toThrow(/got string$/)
     const existing = createSessionStore({ path: await path() })
     onTestFinished(() => existing.close())
     expect(() => resolveStore({ store: existing, path: 'x' } as never, 'Test')).toThrow(

@@ -67,6 +67,13 @@ export function resolveStore<D>(source: StoreSource<D>, who: string): ResolvedSt
   }
   // Duck-typed, not instanceof: the app may hold the ESM copy of core and this adapter the CJS one.
   const { store } = source
+  if (store === null || typeof store !== 'object') {
+    throw new TypeError(
+      `${who}: options.store must be a store from createSessionStore, got ${
+        store === null ? 'null' : typeof store
+      }`,
+    )
+  }
   const missing = STORE_METHODS.filter(
     (m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function',
   )

@@ -37,6 +37,14 @@ describe('session() options, checked when the factory runs', () => {
     })
   }
 
+  it('throws a TypeError for a wrong type and a RangeError for a number out of range', () => {
+    expect(() => session({ path, secret: 's', cookie: { maxAge: '1' as never } })).toThrow(
+      TypeError,
+    )
+    expect(() => session({ path, secret: 's', cookie: { maxAge: 0.5 } })).toThrow(RangeError)
+    expect(() => session({ path, secret: 's', cookie: { maxAge: NaN } })).toThrow(/got NaN/)
+  })
+
   it('opens no database when the settings are wrong', () => {
     expect(existsSync(path)).toBe(false)
   })

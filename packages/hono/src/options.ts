@@ -137,7 +137,9 @@ function text(
 function maxAge(value: unknown, who: string): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_TTL) {
-    throw new RangeError(
+    // A wrong type is a TypeError; a number out of range a RangeError.
+    const Failure = typeof value === 'number' ? RangeError : TypeError
+    throw new Failure(
       `${who}: options.cookie.maxAge must be a number of milliseconds between 1 and ${MAX_TTL}, ` +
         `or undefined for a browser-session cookie; got ${typeof value === 'number' ? value : typeof value}`,
     )

@@ -179,6 +179,10 @@ describe('@hono/session storage bridge', () => {
     expect(() => createSessionStorage({ path, duration: { absolute: -5 } })).toThrow(
       /duration\.absolute/,
     )
+    expect(() => createSessionStorage({ path, duration: { absolute: '5' as never } })).toThrow(
+      TypeError,
+    )
+    expect(() => createSessionStorage({ path, duration: { absolute: -5 } })).toThrow(RangeError)
     expect(() => createSessionStorage({})).toThrow(/options\.path/)
     expect(() => useLevelSessionStorage({} as never)).toThrow(/createSessionStorage/)
   })

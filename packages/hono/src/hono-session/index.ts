@@ -198,7 +198,8 @@ function seconds(value: unknown, name: string, who: string): number {
     value <= 0 ||
     value * 1000 > MAX_TTL
   ) {
-    throw new RangeError(
+    const Failure = typeof value === 'number' ? RangeError : TypeError
+    throw new Failure(
       `${who}: options.duration.${name} must be a positive number of seconds, got ${typeof value === 'number' ? value : typeof value}`,
     )
   }
