@@ -52,6 +52,20 @@ describe('levelsession export', () => {
     expect((await readdir(dir)).filter((name) => name.includes('.partial'))).toEqual([])
   })
 
+  it('names the file given when it cannot be written, never the temporary one', async () => {
+    const inMissingDir = join(dir, 'no-such-dir', 'x.jsonl')
+    const missing = await cli(['export', db, inMissingDir, '--json'])
+    expect(missing.code).toBe(1)
+    expect(json<{ error: { code: string; message: string } }>(missing.stderr).error).toMatchObject({
+      code: 'ERR_OUTPUT_PATH',
+      message: `Cannot write ${inMissingDir}: ${join(dir, 'no-such-dir')} does not exist.`,
+    })
+    const onDir = await cli(['export', db, dir, '--force'])
+    expect(onDir.code).toBe(1)
+    expect(onDir.stderr).toContain(`Cannot write ${dir}: it is a directory.`)
+    expect(onDir.stderr).not.toContain('.partial')
+  })
+
   it('fails on a missing database without creating anything', async () => {
     const file = join(dir, 'none.jsonl')
     const run = await cli(['export', join(dir, 'nope'), file])

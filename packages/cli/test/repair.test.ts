@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
@@ -59,5 +59,27 @@ describe('levelsession repair', () => {
     const run = await cli(['repair', missing])
     expect(run.code).toBe(1)
     expect(existsSync(missing)).toBe(false)
+  })
+
+  it('refuses a directory that is not a LevelDB database, or a file, touching nothing', async () => {
+    const dir = await tempDir()
+    const other = join(dir, 'notes')
+    await mkdir(other)
+    await writeFile(join(other, 'notes.txt'), 'important')
+    const run = await cli(['repair', other, '--json'])
+    expect(run.code).toBe(1)
+    expect(json<{ error: { code: string } }>(run.stderr).error.code).toBe('ERR_STORE_UNRECOGNISED')
+    expect(await readdir(other)).toEqual(['notes.txt'])
+    // A LevelDB directory with a stray file of someone else's is refused too.
+    const db = join(dir, 'db')
+    await populate(db, { live: 1 })
+    await writeFile(join(db, 'readme.txt'), 'x')
+    expect((await cli(['repair', db])).stderr).toContain('other files: readme.txt')
+    const file = join(dir, 'file')
+    await writeFile(file, 'x')
+    const onFile = await cli(['repair', file])
+    expect(onFile.code).toBe(1)
+    expect(onFile.stderr).toContain('a file, not a directory')
+    expect((await readdir(dir)).sort()).toEqual(['db', 'file', 'notes'])
   })
 })

@@ -109,7 +109,8 @@ export class SessionStoreSchemaError extends SessionError {
 /** Opening the database failed for another reason (permissions, disk, ...). */
 export class SessionStoreOpenError extends SessionError {
   constructor(path: string, cause: unknown) {
-    super('ERR_STORE_OPEN', `Could not open the session database at ${path}: ${messageOf(cause)}`, {
+    // LevelDB's reason is in the cause ("Database failed to open" alone says nothing).
+    super('ERR_STORE_OPEN', `Could not open the session database at ${path}: ${chainOf(cause)}`, {
       cause,
     })
   }
@@ -186,6 +187,17 @@ export function isSessionError(error: unknown): error is SessionError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/** The messages of an error and its causes, outermost first: `a (b (c))`. */
+function chainOf(error: unknown): string {
+  const messages: string[] = []
+  for (let e = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    const message = messageOf(e)
+    if (!messages.includes(message)) messages.push(message)
+    e = e instanceof Error ? e.cause : undefined
+  }
+  return messages.reduceRight((inner, outer) => `${outer} (${inner})`)
 }
 
 function describe(value: unknown): string {

@@ -32,6 +32,7 @@ export {
   directoryContents,
   PID_FILE,
   readOwner as readDatabaseOwner,
+  requireLevelDbDirectory,
   type Owner,
 } from './level/directory.js'
 export * from './errors.js'

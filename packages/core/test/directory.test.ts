@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
-import { createSessionStore, PID_FILE, setupSessionStore } from '@levelsession/core'
+import {
+  createSessionStore,
+  PID_FILE,
+  SessionStoreOpenError,
+  setupSessionStore,
+} from '@levelsession/core'
 import { tempDir } from './helpers.js'
 import { SCHEMA_VERSION } from '../src/level/backend.js'
 
@@ -15,6 +20,22 @@ async function openError(path: string): Promise<{ code: string; message: string 
   )) as { code: string; message: string }
   await store.close()
   return error
+}
+
+/** The process warnings emitted while a store opens `path` (then closes it). */
+async function warningsOfOpen(path: string): Promise<Error[]> {
+  const warnings: Error[] = []
+  const listen = (warning: Error) => warnings.push(warning)
+  process.on('warning', listen)
+  try {
+    const store = createSessionStore({ path, cleanupInterval: 0 })
+    await store.ready()
+    await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on a tick
+    await store.close()
+  } finally {
+    process.off('warning', listen)
+  }
+  return warnings
 }
 
 describe('database directory', () => {
@@ -60,6 +81,45 @@ describe('database directory', () => {
     expect(error.message).toContain('levelsession repair')
     expect(error.message).toContain(dir)
     expect((await readdir(dir)).sort()).toEqual(before)
+  })
+
+  it("calls a CURRENT that names no manifest damage, with LevelDB's reason", async () => {
+    const dir = await tempDir()
+    const seed = createSessionStore({ path: dir, cleanupInterval: 0 })
+    await seed.set('s1', { i: 1 })
+    await seed.close()
+    await writeFile(join(dir, 'CURRENT'), 'garbage\n')
+    const error = await openError(dir)
+    expect(error.code).toBe('ERR_STORE_CORRUPT')
+    expect(error.message).toContain(`${join(dir, 'garbage')}: No such file or directory`)
+    expect(error.message).toContain(`levelsession repair ${dir}`)
+  })
+
+  it('warns once when LevelDB opens by dropping damaged records of its log', async () => {
+    const dir = await tempDir()
+    const seed = createSessionStore({ path: dir, cleanupInterval: 0 })
+    for (let i = 0; i < 50; i++) await seed.set(`s${i}`, { i, pad: 'x'.repeat(100) })
+    await seed.close()
+    const log = (await readdir(dir)).find((name) => name.endsWith('.log'))!
+    const bytes = await readFile(join(dir, log))
+    for (let i = 50; i < bytes.length; i += 97) bytes[i]! ^= 0xff
+    await writeFile(join(dir, log), bytes)
+    const ours = (await warningsOfOpen(dir)).filter(
+      (w) => (w as Error & { code?: string }).code === 'LEVELSESSION_RECOVERY_LOSS',
+    )
+    expect(ours).toHaveLength(1)
+    expect(ours[0]!.message).toContain(`opening the session database at ${dir}`)
+    expect(ours[0]!.message).toContain('Corruption: checksum mismatch')
+    // LevelDB wrote a new log: the next open says nothing.
+    expect(await warningsOfOpen(dir)).toEqual([])
+  })
+
+  it('names the causes of an open failure, not only the outer message', () => {
+    const cause = new Error('Database failed to open', { cause: new Error('IO error: disk') })
+    expect(new SessionStoreOpenError('/srv/s', cause).message).toBe(
+      'Could not open the session database at /srv/s: Database failed to open (IO error: disk)',
+    )
+    expect(new SessionStoreOpenError('/srv/s', 'plain').message).toMatch(/: plain$/)
   })
 
   it('refuses a directory that holds other files, saying what it found', async () => {

@@ -7,9 +7,9 @@
  * partial file that looks like a backup.
  */
 import { createWriteStream } from 'node:fs'
-import { access, rename, rm } from 'node:fs/promises'
+import { access, rename, rm, stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { CliError } from '../errors.js'
 import { type ProgressFlags, withProgress } from '../options.js'
@@ -36,6 +36,8 @@ export function register(program: Command): void {
     const { target, file = '-' } = targetOf('export', [first, second], options)
     const toStdout = file === '-'
     const output = toStdout ? undefined : resolve(file)
+    // Before the database is opened: a path that cannot take the file is a usage mistake.
+    if (output !== undefined) await checkOutput(output)
     if (output !== undefined && options.force !== true && (await exists(output))) {
       throw new CliError('ERR_FILE_EXISTS', `${output} already exists.`, {
         hint: 'pass --force to overwrite it, or choose another file',
@@ -77,6 +79,7 @@ export function register(program: Command): void {
         if (partial !== undefined) {
           stream.destroy()
           await rm(partial, { force: true })
+          throw outputError(error, output!)
         }
         throw error
       } finally {
@@ -119,5 +122,52 @@ async function exists(file: string): Promise<boolean> {
     return true
   } catch {
     return false
+  }
+}
+
+/** Refuses an output whose directory is missing, or that is itself a directory. */
+async function checkOutput(output: string): Promise<void> {
+  const dir = dirname(output)
+  const parent = await stat(dir).catch(() => undefined)
+  if (parent === undefined || !parent.isDirectory()) {
+    throw new CliError(
+      'ERR_OUTPUT_PATH',
+      `Cannot write ${output}: ${dir} ${parent === undefined ? 'does not exist' : 'is not a directory'}.`,
+      { hint: 'create the directory first, or choose another file', details: { file: output } },
+    )
+  }
+  if ((await stat(output).catch(() => undefined))?.isDirectory() === true) {
+    throw new CliError('ERR_OUTPUT_PATH', `Cannot write ${output}: it is a directory.`, {
+      hint: 'give a file name',
+      details: { file: output },
+    })
+  }
+}
+
+/**
+ * A file-system failure while writing the export, named by the file the user gave (not the
+ * temporary one beside it); anything else as it is.
+ */
+function outputError(error: unknown, output: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  if (typeof code !== 'string' || typeof (error as NodeJS.ErrnoException).syscall !== 'string') {
+    return error
+  }
+  return new CliError('ERR_OUTPUT_PATH', `Cannot write ${output}: ${describeErrno(code)}.`, {
+    details: { file: output, cause: code },
+  })
+}
+
+function describeErrno(code: string): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied'
+    case 'ENOSPC':
+      return 'no space left on the device'
+    case 'EROFS':
+      return 'the file system is read-only'
+    default:
+      return code
   }
 }

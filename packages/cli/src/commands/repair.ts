@@ -7,7 +7,12 @@
  */
 import { cp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PID_FILE, readDatabaseOwner, SessionStoreLockedError } from '@levelsession/core'
+import {
+  PID_FILE,
+  readDatabaseOwner,
+  requireLevelDbDirectory,
+  SessionStoreLockedError,
+} from '@levelsession/core'
 import { ClassicLevel } from 'classic-level'
 import type { Command } from 'commander'
 import { isRunning, requireDatabase, withStore } from '../database.js'
@@ -22,6 +27,8 @@ export function register(program: Command): void {
       .argument('<path>', 'database directory'),
   ).action(async (path: string, options: JsonOptions) => {
     const location = await requireDatabase(path)
+    // Repair writes LevelDB's files into the directory: never into one that holds anything else.
+    await requireLevelDbDirectory(location)
     const started = performance.now()
     const holder = (await readDatabaseOwner(location))?.pid
     if (holder !== undefined && holder !== process.pid && isRunning(holder)) {

@@ -56,6 +56,27 @@ export async function inspectDirectory(path: string): Promise<DirectoryState> {
   return 'empty'
 }
 
+/**
+ * Throws unless `path` is a LevelDB directory, damaged or not: one with LevelDB's data files and
+ * nothing else (apart from the pid file). For `repair`, which writes LevelDB's files into the
+ * directory it is given and must never adopt another one.
+ */
+export async function requireLevelDbDirectory(path: string): Promise<void> {
+  const names = await directoryContents(path)
+  if (names === 'absent')
+    throw new SessionStoreUnrecognisedError(path, 'nothing: it does not exist')
+  if (names === 'not a directory') {
+    throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
+  }
+  const others = names.filter((name) => !LEVELDB_FILE.test(name))
+  if (others.length > 0) {
+    throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
+  }
+  if (!names.some((name) => /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/.test(name))) {
+    throw new SessionStoreUnrecognisedError(path, 'no LevelDB data files')
+  }
+}
+
 export async function ensureDirectory(path: string): Promise<void> {
   await mkdir(path, { recursive: true })
 }

@@ -9,6 +9,7 @@
  * owner is then refused, since each thread would keep its own cache and locks.
  */
 import { realpathSync } from 'node:fs'
+import { open as openFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { ClassicLevel } from 'classic-level'
@@ -180,6 +181,18 @@ function wrapOpen(
       if (code === 'LEVEL_CORRUPTION') {
         throw new SessionStoreCorruptError(location, (error as Error).message, error)
       }
+      // The directory holds CURRENT (checked before LevelDB opened it): a file it names that is
+      // missing, such as the manifest of a garbled CURRENT, is damage, not a disk or permission
+      // problem.
+      const missing = findCause(
+        error,
+        (e) =>
+          (e as { code?: unknown }).code === 'LEVEL_IO_ERROR' &&
+          /No such file or directory/.test((e as Error).message),
+      )
+      if (missing !== undefined) {
+        throw new SessionStoreCorruptError(location, (missing as Error).message, error)
+      }
       throw new SessionStoreOpenError(location, error)
     }))
 }
@@ -208,7 +221,45 @@ class GuardedLevel extends ClassicLevel<string, string> {
     options.multithreading = true
     const parent = ClassicLevel.prototype as unknown as { _open(o: object): Promise<void> }
     await parent._open.call(this, options)
+    await warnOfRecoveryLoss(this.location)
   }
+}
+
+/** Bytes of LevelDB's `LOG` read after an open: recovery writes its notes first. */
+const LOG_HEAD_BYTES = 64 * 1024
+
+/**
+ * LevelDB recovers from a damaged write-ahead log by dropping the damaged records and opening
+ * anyway (classic-level has no paranoid mode), noting it only in its `LOG` file. The sessions in
+ * those records are lost already; the operator must at least hear of it, once, on stderr.
+ */
+async function warnOfRecoveryLoss(location: string): Promise<void> {
+  let head: string
+  try {
+    const file = await openFile(join(location, 'LOG'), 'r')
+    try {
+      const { buffer, bytesRead } = await file.read(
+        Buffer.alloc(LOG_HEAD_BYTES),
+        0,
+        LOG_HEAD_BYTES,
+        0,
+      )
+      head = buffer.toString('utf8', 0, bytesRead)
+    } finally {
+      await file.close()
+    }
+  } catch {
+    return // no LOG (another LevelDB build, or a file system that hides it): nothing to say
+  }
+  const notes = head.split('\n').filter((line) => line.includes('Corruption:'))
+  if (notes.length === 0) return
+  const first = notes[0]!.replace(/^\S+ \S+ /, '') // LevelDB's timestamp and thread id
+  process.emitWarning(
+    `LevelDB dropped damaged records while opening the session database at ${location}; ` +
+      `sessions written shortly before it was last closed may be lost (${first}` +
+      `${notes.length > 1 ? `, and ${notes.length - 1} more` : ''}).`,
+    { code: 'LEVELSESSION_RECOVERY_LOSS' },
+  )
 }
 
 function findCause(error: unknown, test: (e: unknown) => boolean): unknown {
