@@ -61,6 +61,16 @@ describe('levelsession repair', () => {
     expect(existsSync(missing)).toBe(false)
   })
 
+  it('repairs a database again after an earlier repair left its lost/ directory', async () => {
+    const db = join(await tempDir(), 'db')
+    await populate(db, { live: 3 })
+    expect((await cli(['repair', db])).code).toBe(0)
+    expect(await readdir(db)).toContain('lost')
+    const again = await cli(['repair', db, '--json'])
+    expect(again).toMatchObject({ code: 0, stderr: '' })
+    expect(json(again.stdout)).toMatchObject({ sessions: 3 })
+  })
+
   it('refuses a directory that is not a LevelDB database, or a file, touching nothing', async () => {
     const dir = await tempDir()
     const other = join(dir, 'notes')

@@ -197,6 +197,7 @@ function chainOf(error: unknown): string {
     if (!messages.includes(message)) messages.push(message)
     e = e instanceof Error ? e.cause : undefined
   }
+  if (messages.length === 0) return String(error)
   return messages.reduceRight((inner, outer) => `${outer} (${inner})`)
 }
 

@@ -545,7 +545,6 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     })
   }
 
-  /** Emits `error` only while someone listens: an unheard `error` event would crash the process. */
   /**
    * Without a `userId` option no write records an owner, so "sign this user out everywhere" would
    * quietly find nothing: a misconfiguration that must not pass for success. (A store that only
@@ -560,6 +559,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     }
   }
 
+  /** Emits `error` only while someone listens: an unheard `error` event would crash the process. */
   #report(error: unknown): undefined {
     if (this.listenerCount('error') > 0) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)))

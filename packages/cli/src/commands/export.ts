@@ -128,7 +128,13 @@ async function exists(file: string): Promise<boolean> {
 /** Refuses an output whose directory is missing, or that is itself a directory. */
 async function checkOutput(output: string): Promise<void> {
   const dir = dirname(output)
-  const parent = await stat(dir).catch(() => undefined)
+  let parent: Awaited<ReturnType<typeof stat>> | undefined
+  try {
+    parent = await stat(dir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw outputError(error, output)
+  }
   if (parent === undefined || !parent.isDirectory()) {
     throw new CliError(
       'ERR_OUTPUT_PATH',

@@ -68,7 +68,8 @@ export async function requireLevelDbDirectory(path: string): Promise<void> {
   if (names === 'not a directory') {
     throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
   }
-  const others = names.filter((name) => !LEVELDB_FILE.test(name))
+  // `lost`: where an earlier LevelDB repair moved what it could not use.
+  const others = names.filter((name) => !LEVELDB_FILE.test(name) && name !== 'lost')
   if (others.length > 0) {
     throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
   }
