@@ -3,6 +3,7 @@
  * Typed errors. Every error the store raises on purpose is a `SessionError` with a stable `code`;
  * check `err.code` rather than `instanceof` (an app can load two copies of this package).
  */
+import { causesOf } from './causes.js'
 
 /** Every code a `SessionError` can carry; stable across versions. */
 export const SESSION_ERROR_CODES = [
@@ -192,10 +193,9 @@ function messageOf(error: unknown): string {
 /** The messages of an error and its causes, outermost first: `a (b (c))`. */
 function chainOf(error: unknown): string {
   const messages: string[] = []
-  for (let e = error, depth = 0; e !== undefined && depth < 4; depth++) {
+  for (const e of causesOf(error)) {
     const message = messageOf(e)
     if (!messages.includes(message)) messages.push(message)
-    e = e instanceof Error ? e.cause : undefined
   }
   if (messages.length === 0) return String(error)
   return messages.reduceRight((inner, outer) => `${outer} (${inner})`)

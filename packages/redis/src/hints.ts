@@ -68,15 +68,8 @@ export class HintCache {
       this.#rotateIfFull()
       return
     }
-    const old = this.#old.get(id)
-    if (old === undefined) {
-      this.#adopt(id, { snapshot, bytes })
-      return
-    }
     this.#old.delete(id)
-    old.snapshot = snapshot
-    old.bytes = bytes
-    this.#adopt(id, old)
+    this.#adopt(id, { snapshot, bytes })
   }
 
   /** A hint was just found still current in Redis (its token matched a reply). */

@@ -159,21 +159,9 @@ function outputError(error: unknown, output: string): unknown {
   if (typeof code !== 'string' || typeof (error as NodeJS.ErrnoException).syscall !== 'string') {
     return error
   }
-  return new CliError('ERR_OUTPUT_PATH', `Cannot write ${output}: ${describeErrno(code)}.`, {
+  // Node's message reads "EACCES: permission denied, open '<file>'": keep the reason only.
+  const reason = /^\w+: ([^,]+)/.exec((error as Error).message)?.[1] ?? code
+  return new CliError('ERR_OUTPUT_PATH', `Cannot write ${output}: ${reason}.`, {
     details: { file: output, cause: code },
   })
-}
-
-function describeErrno(code: string): string {
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied'
-    case 'ENOSPC':
-      return 'no space left on the device'
-    case 'EROFS':
-      return 'the file system is read-only'
-    default:
-      return code
-  }
 }

@@ -216,11 +216,11 @@ export class LevelBackend implements Backend {
       const cached = this.#cache.get(id)
       if (cached !== undefined) return cached
     }
-    return this.#locked(id, () => this.#read(id))
+    return this.#guarded(id, () => this.#read(id))
   }
 
   update(id: string, mutate: SessionMutation): Promise<StoredSession | undefined> {
-    return this.#locked(id, () => this.#update(id, mutate))
+    return this.#guarded(id, () => this.#update(id, mutate))
   }
 
   /**
@@ -276,7 +276,7 @@ export class LevelBackend implements Backend {
   }
 
   delete(id: string): Promise<boolean> {
-    return this.#locked(id, async () => {
+    return this.#guarded(id, async () => {
       const { current, corrupt } = await this.#readTolerant(id)
       if (current === undefined && !corrupt) return false
       await this.#commit(id, current, corrupt, null)
@@ -362,20 +362,14 @@ export class LevelBackend implements Backend {
   }
 
   /**
-   * Runs an operation that `clear()` must not overlap. Without a `clear()` in progress (nearly
-   * always) it starts at once, with no extra await: this wraps every read and write.
+   * Runs an operation that `clear()` must not overlap, under the id's lock when it names one.
+   * Without a `clear()` in progress (nearly always) it starts at once, with no extra await: this
+   * wraps every read and write, and the lock counts it off in its own settling.
    */
-  #shared<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.#shared(task))
+  #guarded<T>(id: string | undefined, task: () => Promise<T>): Promise<T> {
+    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.#guarded(id, task))
     this.#active++
-    return runFinally(task, () => this.#leave())
-  }
-
-  /** #shared under the id's lock, counted off in the lock's own settling (no promise of its own). */
-  #locked<T>(id: string, task: () => Promise<T>): Promise<T> {
-    if (this.#barrier !== undefined) return this.#afterBarrier(() => this.#locked(id, task))
-    this.#active++
-    return this.#lock.run(id, task, () => this.#leave())
+    return id === undefined ? runFinally(task, this.#leave) : this.#lock.run(id, task, this.#leave)
   }
 
   /** Runs `task` once no `clear()` is in progress. */
@@ -384,7 +378,8 @@ export class LevelBackend implements Backend {
     return task()
   }
 
-  #leave(): void {
+  /** An operation has settled (bound once: it is handed to every one). */
+  readonly #leave = (): void => {
     if (--this.#active === 0 && this.#idle !== undefined) {
       this.#idle()
       this.#idle = undefined
@@ -397,7 +392,7 @@ export class LevelBackend implements Backend {
   }
 
   sweep(options: SweepOptions): Promise<SweepResult> {
-    return this.#shared(() => this.#sweep(options))
+    return this.#guarded(undefined, () => this.#sweep(options))
   }
 
   async #sweep({ now, signal, onExpired, onDeleted }: SweepOptions): Promise<SweepResult> {

@@ -12,7 +12,10 @@ import { SessionStoreCorruptError, SessionStoreUnrecognisedError } from '../erro
 /** Written inside the database directory while a process has it open. */
 export const PID_FILE = 'levelsession.pid'
 
+/** Every file LevelDB writes in its directory. */
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(ldb|sst|log)|\d+\.dbtmp)$/
+/** Those that hold data: a directory with any of them is a database, whole or damaged. */
+const LEVELDB_DATA = /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/
 
 export type DirectoryState = 'absent' | 'empty' | 'database'
 
@@ -36,45 +39,55 @@ export async function directoryContents(
 
 /** Classifies `path`; throws a typed error for a damaged or foreign directory. */
 export async function inspectDirectory(path: string): Promise<DirectoryState> {
-  const names = await directoryContents(path)
+  const names = await namesIn(path)
   if (names === 'absent') return 'absent'
-  if (names === 'not a directory') {
-    throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
-  }
   if (names.includes('CURRENT')) return 'database'
-  const leveldb = names.filter((name) => LEVELDB_FILE.test(name))
-  const tables = leveldb.filter((name) => /\.(ldb|sst|log)$|^MANIFEST-/.test(name))
-  if (tables.length > 0) {
+  const data = names.filter((name) => LEVELDB_DATA.test(name))
+  if (data.length > 0) {
     throw new SessionStoreCorruptError(
       path,
-      `it holds LevelDB files (${preview(tables)}) but no CURRENT file`,
+      `it holds LevelDB files (${preview(data)}) but no CURRENT file`,
     )
   }
-  const others = names.filter((name) => !LEVELDB_FILE.test(name))
-  if (others.length > 0)
-    throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
+  refuseOthers(path, names)
   return 'empty'
 }
 
 /**
  * Throws unless `path` is a LevelDB directory, damaged or not: one with LevelDB's data files and
- * nothing else (apart from the pid file). For `repair`, which writes LevelDB's files into the
- * directory it is given and must never adopt another one.
+ * nothing else (apart from the pid file, and the `lost` directory an earlier repair leaves). For
+ * `repair`, which writes LevelDB's files into the directory it is given and must never adopt
+ * another one.
  */
 export async function requireLevelDbDirectory(path: string): Promise<void> {
-  const names = await directoryContents(path)
-  if (names === 'absent')
+  const names = await namesIn(path)
+  if (names === 'absent') {
     throw new SessionStoreUnrecognisedError(path, 'nothing: it does not exist')
+  }
+  // Only beside data files: a directory holding nothing but `lost` is no database.
+  refuseOthers(
+    path,
+    names.filter((name) => name !== 'lost'),
+  )
+  if (!names.some((name) => LEVELDB_DATA.test(name))) {
+    throw new SessionStoreUnrecognisedError(path, 'no LevelDB data files')
+  }
+}
+
+/** The names in the directory at `path` (or 'absent'); a file in its place is refused. */
+async function namesIn(path: string): Promise<'absent' | string[]> {
+  const names = await directoryContents(path)
   if (names === 'not a directory') {
     throw new SessionStoreUnrecognisedError(path, 'a file, not a directory')
   }
-  // `lost`: where an earlier LevelDB repair moved what it could not use.
-  const others = names.filter((name) => !LEVELDB_FILE.test(name) && name !== 'lost')
+  return names
+}
+
+/** Throws, naming them, if any of `names` is not a file LevelDB writes. */
+function refuseOthers(path: string, names: string[]): void {
+  const others = names.filter((name) => !LEVELDB_FILE.test(name))
   if (others.length > 0) {
     throw new SessionStoreUnrecognisedError(path, `other files: ${preview(others)}`)
-  }
-  if (!names.some((name) => /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/.test(name))) {
-    throw new SessionStoreUnrecognisedError(path, 'no LevelDB data files')
   }
 }
 

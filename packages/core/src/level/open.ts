@@ -21,6 +21,7 @@ import {
   SessionStoreSchemaError,
   SessionStoreUnrecognisedError,
 } from '../errors.js'
+import { causesOf } from '../causes.js'
 import { type AnyLevel, LevelBackend, SCHEMA_VERSION } from './backend.js'
 import { ensureDirectory, inspectDirectory, readOwner, removePid, writePid } from './directory.js'
 
@@ -263,20 +264,14 @@ async function warnOfRecoveryLoss(location: string): Promise<void> {
 }
 
 function findCause(error: unknown, test: (e: unknown) => boolean): unknown {
-  let current: unknown = error
-  for (let depth = 0; depth < 4 && current !== null && current !== undefined; depth++) {
-    if (test(current)) return current
-    current = (current as { cause?: unknown }).cause
-  }
+  for (const e of causesOf(error)) if (test(e)) return e
   return undefined
 }
 
 function errorCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (code === 'LEVEL_LOCKED' || code === 'LEVEL_CORRUPTION') return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return (error as { code?: string } | null)?.code
+  const found = findCause(error, (e) => {
+    const { code } = e as { code?: unknown }
+    return code === 'LEVEL_LOCKED' || code === 'LEVEL_CORRUPTION'
+  })
+  return ((found ?? error) as { code?: string } | null)?.code
 }
