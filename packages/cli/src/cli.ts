@@ -49,6 +49,9 @@ Moving to Redis (@levelsession/redis) and back:
   levelsession export ./data/sessions | levelsession import --redis redis://127.0.0.1:6379 -
   levelsession export --redis redis://127.0.0.1:6379 --prefix sess: backup.jsonl
 
+From connect-redis, without signing anyone out:
+  levelsession import ./data/sessions --from-redis redis://127.0.0.1:6379 --user-field passport.user
+
 LevelDB lets one process open a database at a time: run these while the app is stopped.`
 
 /** Builds the program. Usage errors throw a `CommanderError` instead of exiting. */

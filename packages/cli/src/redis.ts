@@ -75,18 +75,7 @@ export function targetOf(
       `levelsession ${command} --redis <url> [file]`,
     )
   }
-  let url: URL
-  try {
-    url = new URL(flags.redis)
-  } catch {
-    url = new URL('invalid:')
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw usageError(
-      `--redis expects a redis:// or rediss:// URL, got "${flags.redis}".`,
-      'for example --redis redis://127.0.0.1:6379',
-    )
-  }
+  checkRedisUrl('--redis', flags.redis)
   if (flags.prefix === undefined || flags.prefix === '' || /[{}]/.test(flags.prefix)) {
     throw usageError('--prefix must be non-empty and must not contain { or }.')
   }
@@ -99,6 +88,22 @@ export function targetOf(
       buckets: flags.buckets,
     },
     file: first,
+  }
+}
+
+/** Refuses anything but a `redis://` or `rediss://` URL given as `flag`. */
+export function checkRedisUrl(flag: string, value: string): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    url = new URL('invalid:')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw usageError(
+      `${flag} expects a redis:// or rediss:// URL, got "${value}".`,
+      `for example ${flag} redis://127.0.0.1:6379`,
+    )
   }
 }
 
@@ -179,10 +184,17 @@ export async function withTargetStore<T>(
   }
 }
 
-interface Connected {
+export interface Connected {
   raw: Parameters<typeof redisBackend>[0]['client']
   sendCommand(key: string, readonly: boolean, args: string[]): Promise<unknown>
+  /** Keys matching `pattern`, a SCAN batch at a time, over every master of a cluster. */
+  scan(pattern: string, count: number): AsyncGenerator<string[]>
   close(): Promise<void>
+}
+
+/** A connection of the CLI's own to the Redis at `url` (see `connect`). */
+export function connectRedis(url: string, cluster: boolean): Promise<Connected> {
+  return connect({ kind: 'redis', url, prefix: DEFAULT_PREFIX, cluster, buckets: undefined })
 }
 
 /** Connects once, without retrying: an unreachable Redis is an error, not a wait. */
@@ -220,6 +232,12 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
     return {
       raw: cluster,
       sendCommand: (key, readonly, args) => cluster.sendCommand(key, readonly, args),
+      async *scan(pattern, count) {
+        for (const master of cluster.masters) {
+          const node = await cluster.nodeClient(master)
+          yield* node.scanIterator({ MATCH: pattern, COUNT: count })
+        }
+      },
       close: () => shut(cluster),
     }
   }
@@ -236,6 +254,7 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
   return {
     raw: client,
     sendCommand: (_key, _readonly, args) => client.sendCommand(args),
+    scan: (pattern, count) => client.scanIterator({ MATCH: pattern, COUNT: count }),
     close: () => shut(client),
   }
 }

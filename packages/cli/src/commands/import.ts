@@ -6,20 +6,35 @@
  * core's `restore()` (one atomic write), so a malformed line is rejected, never half-applied.
  * Expired sessions are skipped. Creates the database when the directory is absent or empty.
  * Exits 1 when any line was rejected, after importing the rest.
+ *
+ * With `--from-redis <url>` instead of a file, the sessions come from another Redis session
+ * store such as connect-redis (see redis-source.ts), so an app can switch stores without
+ * signing its users out.
  */
 import { createReadStream, type ReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
-import { isSessionError } from '@levelsession/core'
-import type { Command } from 'commander'
+import { isSessionError, type SessionStore } from '@levelsession/core'
+import { type Command, Option } from 'commander'
+import type { AnyData } from '../database.js'
 import { CliError, usageError } from '../errors.js'
-import { type ProgressFlags, withProgress } from '../options.js'
+import { type ProgressFlags, positiveInteger, withProgress } from '../options.js'
 import { formatDuration, printResult } from '../output.js'
 import { createProgress } from '../progress.js'
-import { type RedisFlags, targetOf, whereOf, withRedis, withTargetStore } from '../redis.js'
-import { parseSnapshotLine } from '../snapshot.js'
+import {
+  checkRedisUrl,
+  type RedisFlags,
+  redactUrl,
+  type Target,
+  targetOf,
+  whereOf,
+  withRedis,
+  withTargetStore,
+} from '../redis.js'
+import { type RedisSource, redisSessions, withRedisSource } from '../redis-source.js'
+import { type ParsedLine, parseSnapshotLine } from '../snapshot.js'
 
 /** Restores in flight at once: enough for core to group them into batches. */
 const IN_FLIGHT = 64
@@ -28,9 +43,29 @@ const MAX_REPORTED = 100
 /** A longer line is not a session (core refuses encoded sessions over 1 MiB by default). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024
 
-export interface RejectedLine {
-  line: number
-  reason: string
+/** Where a rejected session was: its line in the file, or its key in the source Redis. */
+export type RejectedItem = { line: number; reason: string } | { key: string; reason: string }
+
+interface ImportFlags extends ProgressFlags, RedisFlags {
+  fromRedis?: string
+  fromPrefix: string
+  fromCluster?: boolean
+  userField?: string
+  maxAge: number
+}
+
+/** One session to restore (or the reason it cannot be), and where it came from. */
+interface Item {
+  where: { line: number } | { key: string }
+  parsed: ParsedLine | { ok: 'gone' }
+}
+
+/** What restoring a stream of items did. */
+interface Counts {
+  imported: number
+  skipped: number
+  rejected: number
+  rejects: RejectedItem[]
 }
 
 export function register(program: Command): void {
@@ -38,132 +73,299 @@ export function register(program: Command): void {
     withProgress(
       program
         .command('import')
-        .description('restore sessions from a JSON Lines export (skips expired ones)')
+        .description(
+          'restore sessions from a JSON Lines export, or from another Redis session store (skips expired ones)',
+        )
         .argument('[path]', 'database directory, created when absent or empty (none with --redis)')
-        .argument('[file]', 'input file, or - for standard input'),
+        .argument('[file]', 'input file, or - for standard input (none with --from-redis)'),
     ),
-  ).action(async (first?: string, second?: string, options: ProgressFlags & RedisFlags = {}) => {
-    const { target, file } = targetOf('import', [first, second], options)
-    if (file === undefined) {
-      throw usageError(
-        'import needs an input file (or - for standard input).',
-        target.kind === 'redis'
-          ? 'levelsession import --redis <url> <file|->'
-          : 'levelsession import <path> <file|->',
+  )
+    .addOption(
+      new Option(
+        '--from-redis <url>',
+        'read the sessions of another Redis session store instead of a file: connect-redis, or any store keeping one JSON string per session key',
+      ),
+    )
+    .addOption(
+      new Option('--from-prefix <prefix>', "with --from-redis: the old store's key prefix").default(
+        'sess:',
+      ),
+    )
+    .addOption(
+      new Option('--from-cluster', 'with --from-redis: the URL is a node of a Redis Cluster'),
+    )
+    .addOption(
+      new Option(
+        '--user-field <path>',
+        'with --from-redis: where each session keeps its user id, e.g. userId or passport.user (for destroyUser)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--max-age <ms>',
+        'with --from-redis: lifetime of a session whose key never expires and whose cookie has no expires',
       )
+        .argParser(positiveInteger)
+        .default(86_400_000),
+    )
+    .action(async (first: string | undefined, second: string | undefined, options: ImportFlags) => {
+      const { target, file } = targetOf('import', [first, second], options)
+      const source = fromRedisOf(options, target, file)
+      if (source === undefined && file === undefined) {
+        throw usageError(
+          'import needs an input file (or - for standard input), or --from-redis <url>.',
+          target.kind === 'redis'
+            ? 'levelsession import --redis <url> <file|->'
+            : 'levelsession import <path> <file|->',
+        )
+      }
+      if (source !== undefined) await importFromRedis(target, source, options)
+      else await importFile(target, file!, options)
+    })
+}
+
+/** The `--from-redis` source, checked; `undefined` without that flag. */
+function fromRedisOf(
+  options: ImportFlags,
+  target: Target,
+  file: string | undefined,
+): RedisSource | undefined {
+  const { fromRedis, fromPrefix, fromCluster, userField, maxAge } = options
+  if (fromRedis === undefined) {
+    if (fromCluster === true || userField !== undefined || fromPrefix !== 'sess:') {
+      throw usageError('--from-prefix, --from-cluster and --user-field apply to --from-redis only.')
     }
-    const input = await openInput(file)
-    const started = performance.now()
-    const result = await withTargetStore(
+    return undefined
+  }
+  if (file !== undefined) {
+    throw usageError(
+      `With --from-redis, import takes no input file (got "${file}").`,
+      target.kind === 'redis'
+        ? 'levelsession import --redis <url> --from-redis <url>'
+        : 'levelsession import <path> --from-redis <url>',
+    )
+  }
+  checkRedisUrl('--from-redis', fromRedis)
+  if (fromPrefix === '') throw usageError('--from-prefix must be non-empty.')
+  // The new store's own keys would then match the old store's pattern (the same prefix is fine:
+  // its keys are told apart by their layout).
+  if (
+    target.kind === 'redis' &&
+    target.prefix !== fromPrefix &&
+    target.prefix.startsWith(fromPrefix)
+  ) {
+    throw usageError(
+      `--prefix ${target.prefix} starts with --from-prefix ${fromPrefix}: the new keys would be read as old sessions.`,
+      'choose a --prefix that does not start with the old one, or the same prefix',
+    )
+  }
+  const path = userField?.split('.')
+  if (path?.some((name) => name === '') === true) {
+    throw usageError(`--user-field expects names separated by dots, got "${userField}".`)
+  }
+  return {
+    url: fromRedis,
+    prefix: fromPrefix,
+    cluster: fromCluster === true,
+    userField: path,
+    maxAge,
+  }
+}
+
+async function importFile(target: Target, file: string, options: ImportFlags): Promise<void> {
+  const input = await openInput(file)
+  const started = performance.now()
+  const result = await withTargetStore(
+    target,
+    async (opened) => {
+      const progress = createProgress('Importing', {
+        ...options,
+        format:
+          input.size === undefined
+            ? 'Importing | {lines} lines | {duration_formatted}'
+            : 'Importing [{bar}] {percentage}% | {lines} lines | {duration_formatted} | eta {eta_formatted}',
+      })
+      let lineNo = 0
+      let failure: unknown
+      const guard = new LineLengthGuard(MAX_LINE_BYTES)
+      const lines = createInterface({ input: guard, crlfDelay: Infinity })
+      // A read error or an overlong line ends the loop; it is thrown once writes settle.
+      const stop = (error: unknown) => {
+        failure ??= error
+        lines.close()
+      }
+      input.stream.on('error', stop)
+      guard.on('error', stop)
+      input.stream.pipe(guard)
+      async function* items(): AsyncGenerator<Item> {
+        for await (const raw of lines) {
+          lineNo++
+          if (lineNo % 1000 === 0) progress.update(input.stream.bytesRead, { lines: lineNo })
+          const text = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw
+          if (text.trim() === '') continue
+          yield { where: { line: lineNo }, parsed: parseSnapshotLine(text) }
+        }
+      }
+      let counts: Counts
+      try {
+        progress.start(input.size ?? 0, { lines: 0 })
+        counts = await restoreAll(opened.store, items(), () => failure !== undefined)
+        progress.update(input.stream.bytesRead, { lines: lineNo })
+      } finally {
+        lines.close()
+        input.stream.destroy()
+        progress.stop()
+      }
+      if (failure !== undefined) throw asError(failure)
+      return {
+        ...whereOf(target, opened),
+        file: input.name,
+        created: opened.created,
+        lines: lineNo,
+        ...counts,
+        durationMs: performance.now() - started,
+        into: opened.path,
+      }
+    },
+    { create: true },
+  )
+  const { into, ...report } = result
+  report.rejects.sort((a, b) => ('line' in a && 'line' in b ? a.line - b.line : 0))
+  const creation = target.kind === 'level' ? 'Created the database and imported' : 'Imported'
+  printResult(options.json === true, report, () => [
+    `${result.created ? creation : 'Imported'} ${plural(result.imported, 'session')} into ${into} ` +
+      `from ${result.file} in ${formatDuration(result.durationMs)}; skipped ${result.skipped} ` +
+      `expired; rejected ${plural(result.rejected, 'line')}.`,
+    ...rejectLines(result),
+  ])
+  failOnRejects(result.rejected, 'line')
+}
+
+async function importFromRedis(
+  target: Target,
+  source: RedisSource,
+  options: ImportFlags,
+): Promise<void> {
+  const started = performance.now()
+  // The old store is reached first: a wrong URL changes nothing in the new one.
+  const result = await withRedisSource(source, (connection) =>
+    withTargetStore(
       target,
       async (opened) => {
-        const { store, path: location, created } = opened
         const progress = createProgress('Importing', {
           ...options,
-          format:
-            input.size === undefined
-              ? 'Importing | {lines} lines | {duration_formatted}'
-              : 'Importing [{bar}] {percentage}% | {lines} lines | {duration_formatted} | eta {eta_formatted}',
+          format: 'Importing | {keys} keys | {duration_formatted}',
         })
-        let lineNo = 0
-        let imported = 0
-        let skipped = 0
-        let rejected = 0
-        const rejects: RejectedLine[] = []
-        let failure: unknown
-        const reject = (line: number, reason: string) => {
-          rejected++
-          if (rejects.length < MAX_REPORTED) rejects.push({ line, reason })
-        }
-        const inflight = new Set<Promise<void>>()
-        const guard = new LineLengthGuard(MAX_LINE_BYTES)
-        const lines = createInterface({ input: guard, crlfDelay: Infinity })
-        // A read error or an overlong line ends the loop; it is thrown once writes settle.
-        const stop = (error: unknown) => {
-          failure ??= error
-          lines.close()
-        }
-        input.stream.on('error', stop)
-        guard.on('error', stop)
-        input.stream.pipe(guard)
-        try {
-          progress.start(input.size ?? 0, { lines: 0 })
-          for await (const raw of lines) {
-            lineNo++
-            if (lineNo % 1000 === 0) progress.update(input.stream.bytesRead, { lines: lineNo })
-            const text = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw
-            if (text.trim() === '') continue
-            const parsed = parseSnapshotLine(text)
-            if (!parsed.ok) {
-              reject(lineNo, parsed.reason)
-              continue
-            }
-            const at = lineNo
-            const task = store.restore(parsed.snapshot).then(
-              (written) => {
-                if (written) imported++
-                else skipped++
-              },
-              (error: unknown) => {
-                // The session itself is refused (too large, bad user id): reject the line. Any
-                // other failure is the database's: stop.
-                if (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) {
-                  reject(at, error.message)
-                } else if (error instanceof TypeError || error instanceof RangeError) {
-                  reject(at, error.message)
-                } else failure ??= error
-              },
-            )
-            inflight.add(task)
-            void task.finally(() => inflight.delete(task))
-            if (inflight.size >= IN_FLIGHT) await Promise.race(inflight)
-            if (failure !== undefined) break
+        let keys = 0
+        async function* items(): AsyncGenerator<Item> {
+          for await (const item of redisSessions(source, connection)) {
+            keys++
+            if (keys % 1000 === 0) progress.update(0, { keys })
+            yield { where: { key: item.key }, parsed: item.parsed }
           }
-          await Promise.all(inflight)
-          progress.update(input.stream.bytesRead, { lines: lineNo })
+        }
+        let counts: Counts
+        try {
+          progress.start(0, { keys: 0 })
+          counts = await restoreAll(opened.store, items(), () => false)
+          progress.update(0, { keys })
         } finally {
-          lines.close()
-          input.stream.destroy()
           progress.stop()
         }
-        if (failure !== undefined) throw asError(failure)
-        rejects.sort((a, b) => a.line - b.line)
         return {
           ...whereOf(target, opened),
-          file: input.name,
-          created,
-          lines: lineNo,
-          imported,
-          skipped,
-          rejected,
-          rejects,
+          from: redactUrl(source.url),
+          fromPrefix: source.prefix,
+          created: opened.created,
+          keys,
+          ...counts,
           durationMs: performance.now() - started,
-          into: location,
+          into: opened.path,
         }
       },
       { create: true },
-    )
-    const { into, ...report } = result
-    const creation = target.kind === 'level' ? 'Created the database and imported' : 'Imported'
-    printResult(options.json === true, report, () => [
-      `${result.created ? creation : 'Imported'} ${result.imported} ` +
-        `session${result.imported === 1 ? '' : 's'} into ${into} from ${result.file} ` +
-        `in ${formatDuration(result.durationMs)}; skipped ${result.skipped} expired; ` +
-        `rejected ${result.rejected} line${result.rejected === 1 ? '' : 's'}.`,
-      ...result.rejects.map((r) => `  line ${r.line}: ${r.reason}`),
-      ...(result.rejected > result.rejects.length
-        ? [`  ... and ${result.rejected - result.rejects.length} more`]
-        : []),
-    ])
-    if (result.rejected > 0) {
-      throw new CliError(
-        'ERR_IMPORT_REJECTED',
-        `${result.rejected} line${result.rejected === 1 ? ' was' : 's were'} rejected (listed above); ` +
-          'every other line was imported.',
-        { details: { rejected: result.rejected } },
-      )
+    ),
+  )
+  const { into, ...report } = result
+  printResult(options.json === true, report, () => [
+    `${result.created && target.kind === 'level' ? 'Created the database and imported' : 'Imported'} ` +
+      `${plural(result.imported, 'session')} into ${into} from ${result.from} prefix ` +
+      `${result.fromPrefix} in ${formatDuration(result.durationMs)}; skipped ${result.skipped} ` +
+      `expired; rejected ${plural(result.rejected, 'key')}.`,
+    ...rejectLines(result),
+  ])
+  failOnRejects(result.rejected, 'key')
+}
+
+/**
+ * Restores every item, at most IN_FLIGHT at a time. A session the store refuses (too large, a
+ * bad user id) is rejected and the rest go on; any other failure is the store's and ends the
+ * import once the writes in flight settle. `stopped` ends it early (a failed input).
+ */
+async function restoreAll(
+  store: SessionStore<AnyData>,
+  items: AsyncIterable<Item>,
+  stopped: () => boolean,
+): Promise<Counts> {
+  const counts: Counts = { imported: 0, skipped: 0, rejected: 0, rejects: [] }
+  const reject = (where: Item['where'], reason: string) => {
+    counts.rejected++
+    if (counts.rejects.length < MAX_REPORTED) counts.rejects.push({ ...where, reason })
+  }
+  let failure: unknown
+  const inflight = new Set<Promise<void>>()
+  for await (const { where, parsed } of items) {
+    if (parsed.ok === 'gone') continue
+    if (!parsed.ok) {
+      reject(where, parsed.reason)
+      continue
     }
-  })
+    const task = store.restore(parsed.snapshot).then(
+      (written) => {
+        if (written) counts.imported++
+        else counts.skipped++
+      },
+      (error: unknown) => {
+        if (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) {
+          reject(where, error.message)
+        } else if (error instanceof TypeError || error instanceof RangeError) {
+          reject(where, error.message)
+        } else failure ??= error
+      },
+    )
+    inflight.add(task)
+    void task.finally(() => inflight.delete(task))
+    if (inflight.size >= IN_FLIGHT) await Promise.race(inflight)
+    if (failure !== undefined || stopped()) break
+  }
+  await Promise.all(inflight)
+  if (failure !== undefined) throw asError(failure)
+  return counts
+}
+
+function rejectLines(result: Counts): string[] {
+  return [
+    ...result.rejects.map(
+      (r) => `  ${'line' in r ? `line ${r.line}` : `key ${r.key}`}: ${r.reason}`,
+    ),
+    ...(result.rejected > result.rejects.length
+      ? [`  ... and ${result.rejected - result.rejects.length} more`]
+      : []),
+  ]
+}
+
+function failOnRejects(rejected: number, unit: 'line' | 'key'): void {
+  if (rejected === 0) return
+  throw new CliError(
+    'ERR_IMPORT_REJECTED',
+    `${plural(rejected, unit)} ${rejected === 1 ? 'was' : 'were'} rejected (listed above); ` +
+      `every other ${unit} was imported.`,
+    { details: { rejected } },
+  )
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`
 }
 
 function asError(error: unknown): Error {
