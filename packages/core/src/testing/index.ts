@@ -17,6 +17,7 @@ import type { SessionData, SessionStoreOptions } from '../types.js'
 
 export * from './fixtures.js'
 export * from './app-processes.js'
+export * from './consumer-types.js'
 
 /** Options the suite passes to the factory; the factory adds its storage (path, db or backend). */
 export type ConformanceOptions = Omit<SessionStoreOptions<SessionData>, 'path' | 'db' | 'backend'>
