@@ -6,12 +6,15 @@
  * only read: its keys stay until they expire, so the app can still go back to its old store.
  */
 import { isValidSessionId, type SessionSnapshot } from '@levelsession/core'
+import { ErrorReply } from 'redis'
 import type { AnyData } from './database.js'
 import { type Connected, connectRedis } from './redis.js'
 import type { ParsedLine } from './snapshot.js'
 
 /** Keys asked for per SCAN call, and so read together. */
 const SCAN_COUNT = 500
+/** A longer value is not a session: refused without being read (as an import line over this). */
+export const MAX_VALUE_BYTES = 64 * 1024 * 1024
 
 export interface RedisSource {
   url: string
@@ -24,38 +27,53 @@ export interface RedisSource {
   maxAge: number
 }
 
-/** One key of the source: a snapshot to restore, a reason to reject it, or gone meanwhile. */
+/**
+ * What one key of the source gives: a snapshot to restore (`ownerless` when `userField` found no
+ * id in it), a reason to refuse it, `gone` (expired or deleted since SCAN saw it) or `ignored`
+ * (a key of a `@levelsession/redis` store that shares the prefix).
+ */
 export interface SourceItem {
   key: string
-  parsed: ParsedLine | { ok: 'gone' }
+  parsed: ParsedLine | { ok: 'gone' } | { ok: 'ignored' }
+  ownerless?: boolean
 }
 
 /**
- * The source's sessions, a SCAN batch at a time. Keys of a `@levelsession/redis` store under
- * the same prefix (`prefix{n}...` and `prefixmeta`) are not sessions of the old store: skipped.
+ * The source's sessions, a SCAN batch at a time: first each key's type and size (STRLEN) and
+ * TTL, then the values of the string keys small enough to be sessions. A reply error (a key of
+ * another type) concerns that key alone; any other failure (a lost connection) ends the scan.
+ * SCAN may return a key twice; it is then read twice.
  */
 export async function* redisSessions(
   source: RedisSource,
   connection: Connected,
 ): AsyncGenerator<SourceItem> {
   const pattern = `${escapeGlob(source.prefix)}*`
-  // SCAN may return a key twice (while Redis resizes its table): each is read once.
-  const seen = new Set<string>()
   for await (const keys of connection.scan(pattern, SCAN_COUNT)) {
-    const own = keys.filter((key) => !isLayoutKey(key, source.prefix) && !seen.has(key))
-    for (const key of own) seen.add(key)
-    const now = Date.now()
-    const replies = await Promise.all(
-      own.map((key) =>
+    const candidates: string[] = []
+    for (const key of keys) {
+      if (isLayoutKey(key.slice(source.prefix.length))) yield { key, parsed: { ok: 'ignored' } }
+      else candidates.push(key)
+    }
+    const sizes = await Promise.all(
+      candidates.map((key) =>
         Promise.all([
-          connection.sendCommand(key, true, ['GET', key]).catch((error: unknown) => error),
+          connection.sendCommand(key, true, ['STRLEN', key]).catch(replyError),
           connection.sendCommand(key, true, ['PTTL', key]),
         ]),
       ),
     )
-    for (const [i, key] of own.entries()) {
-      const [value, ttl] = replies[i]!
-      yield { key, parsed: toSnapshot(source, key, value, Number(ttl), now) }
+    const values = await Promise.all(
+      candidates.map((key, i) => {
+        const [size] = sizes[i]!
+        return typeof size === 'number' && size <= MAX_VALUE_BYTES
+          ? connection.sendCommand(key, true, ['GET', key]).catch(replyError)
+          : size
+      }),
+    )
+    const now = Date.now()
+    for (const [i, key] of candidates.entries()) {
+      yield toItem(source, key, values[i], Number(sizes[i]![1]), now)
     }
   }
 }
@@ -73,32 +91,52 @@ export async function withRedisSource<T>(
   }
 }
 
-/** The snapshot a key of the source gives, or why it cannot be imported. */
-function toSnapshot(
+/** Redis's answer about one key (WRONGTYPE): a value for that key; anything else is thrown. */
+function replyError(error: unknown): ErrorReply {
+  if (error instanceof ErrorReply) return error
+  throw error
+}
+
+/**
+ * What a key of the source gives. `value` is its string, `null` when it is gone, a number
+ * (its size) when it was too large to read, or Redis's error reply about it.
+ */
+export function toItem(
   source: RedisSource,
   key: string,
   value: unknown,
   ttl: number,
   now: number,
-): SourceItem['parsed'] {
-  // A key that expired or was deleted between SCAN and GET.
-  if (value === null || ttl === -2) return { ok: 'gone' }
+): SourceItem {
+  const refuse = (reason: string): SourceItem => ({ key, parsed: { ok: false, reason } })
+  // PTTL -2: expired or deleted since SCAN saw it.
+  if (value === null || ttl === -2) return { key, parsed: { ok: 'gone' } }
   if (value instanceof Error) {
-    return { ok: false, reason: `not a session: ${value.message.split('\n')[0]}` }
+    // @levelsession/redis keeps its settings in a hash named `<prefix>meta`.
+    if (key === `${source.prefix}meta` && value.message.startsWith('WRONGTYPE')) {
+      return { key, parsed: { ok: 'ignored' } }
+    }
+    return refuse(`not a session: ${value.message.split('\n')[0]}`)
   }
+  if (typeof value === 'number') {
+    return refuse(
+      `a value of ${value} bytes, over ${MAX_VALUE_BYTES / 1024 / 1024} MiB: not a session`,
+    )
+  }
+  if (typeof value !== 'string') return refuse('not a string value')
   const id = key.slice(source.prefix.length)
-  if (!isValidSessionId(id)) return { ok: false, reason: 'the key does not end in a session id' }
-  if (typeof value !== 'string') return { ok: false, reason: 'not a string value' }
+  if (!isValidSessionId(id)) return refuse('the key does not end in a session id')
   let data: unknown
   try {
     data = JSON.parse(value)
   } catch (error) {
-    return { ok: false, reason: `not a JSON session (${(error as Error).message})` }
+    return refuse(`not a JSON session (${(error as Error).message})`)
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, reason: 'not a JSON object' }
+    return refuse('not a JSON object')
   }
-  const expiresAt = ttl > 0 ? now + ttl : (cookieExpiry(data) ?? now + source.maxAge)
+  // PTTL 0 is the key's last millisecond: expired, not "no TTL" (-1).
+  const expiresAt = ttl >= 0 ? now + ttl : (cookieExpiry(data) ?? now + source.maxAge)
   // When the session began is not stored: a `maxLifetime` cap counts from the import.
   const snapshot: SessionSnapshot<AnyData> = {
     id,
@@ -106,11 +144,10 @@ function toSnapshot(
     createdAt: Math.min(now, expiresAt),
     expiresAt,
   }
-  if (source.userField !== undefined) {
-    const owner = userOf(data, source.userField)
-    if (owner !== undefined) snapshot.userId = owner
-  }
-  return { ok: true, snapshot }
+  if (source.userField === undefined) return { key, parsed: { ok: true, snapshot } }
+  const owner = userOf(data, source.userField)
+  if (owner !== undefined) snapshot.userId = owner
+  return { key, parsed: { ok: true, snapshot }, ownerless: owner === undefined }
 }
 
 /** express-session's `cookie.expires`, for a key without a TTL (connect-redis `disableTTL`). */
@@ -134,10 +171,13 @@ function userOf(data: object, path: string[]): string | undefined {
   return typeof at === 'string' && at !== '' ? at : undefined
 }
 
-/** Whether `key` belongs to a `@levelsession/redis` store that shares the prefix. */
-function isLayoutKey(key: string, prefix: string): boolean {
-  const rest = key.slice(prefix.length)
-  return rest.startsWith('{') || rest === 'meta'
+/**
+ * Whether the part of a key after the prefix names a key of a `@levelsession/redis` store (layout
+ * 2: `{bucket}s:<id>`, `{bucket}x`, `{bucket}o`, `{bucket}u:<user>`). Its `meta` hash is told
+ * apart by its type (see `toItem`).
+ */
+function isLayoutKey(rest: string): boolean {
+  return /^\{\d+\}(?:s:.|u:.|x$|o$)/s.test(rest)
 }
 
 /** `text` matched literally by a SCAN MATCH pattern. */

@@ -100,8 +100,10 @@ export function checkRedisUrl(flag: string, value: string): void {
     url = new URL('invalid:')
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    // Whatever was typed, its password is not repeated.
+    const shown = value.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@')
     throw usageError(
-      `${flag} expects a redis:// or rediss:// URL, got "${value}".`,
+      `${flag} expects a redis:// or rediss:// URL, got "${shown}".`,
       `for example ${flag} redis://127.0.0.1:6379`,
     )
   }

@@ -53,6 +53,8 @@ interface FromRedisReport {
   fromPrefix: string
   created: boolean
   keys: number
+  ignored: number
+  withoutOwner?: number
   imported: number
   skipped: number
   rejected: number
@@ -129,6 +131,8 @@ if (!hasRedisServer) {
         fromPrefix: 'sess:',
         created: true,
         keys: 302,
+        ignored: 0,
+        withoutOwner: 2, // the browser-session and no-TTL ones have no passport
         imported: 302,
         skipped: 0,
         rejected: 0,
@@ -172,6 +176,10 @@ if (!hasRedisServer) {
       expect(run.stdout).toMatch(
         /Created the database and imported 302 sessions into .* from redis:\/\/127\.0\.0\.1:\d+ prefix sess: in .*; skipped 0 expired; rejected 0 keys\./,
       )
+      // Half the sessions and the two extra ones carry no userId: the report says so.
+      expect(run.stdout).toMatch(
+        /152 sessions had no user id at --user-field userId: destroyUser will not find them\./,
+      )
       const store = createSessionStore<AnyData>({ path, userId: () => undefined })
       try {
         const owned = await store.listUser(1000)
@@ -196,6 +204,9 @@ if (!hasRedisServer) {
       // The store's own keys now share the prefix; a second run reads only the old sessions.
       const second = await report()
       expect(second).toMatchObject({ created: false, keys: 302, imported: 302, rejected: 0 })
+      // Its 302 sessions, the expiry indexes and owner maps of the buckets used, and its meta hash.
+      expect(second.ignored).toBeGreaterThan(302)
+      expect(second.ignored).toBe((await client.keys('sess:{*')).length + 1)
 
       const store: SessionStore<AnyData> = createSessionStore<AnyData>({
         backend: redisBackend({ client }),
@@ -249,12 +260,119 @@ if (!hasRedisServer) {
       }
     })
 
+    it('takes the lifetime from the key, then the cookie, then --max-age', async () => {
+      const prefix = 'ttl:'
+      const [shorter, bare] = [generateSessionId(), generateSessionId()]
+      const cookie = { expires: new Date(Date.now() + HOUR).toISOString(), originalMaxAge: HOUR }
+      // The key's TTL (ten minutes) wins over the cookie's hour.
+      await client.set(`${prefix}${shorter}`, JSON.stringify({ cookie, n: 1 }), { PX: 600_000 })
+      // No TTL and no cookie expiry: --max-age.
+      await client.set(`${prefix}${bare}`, JSON.stringify({ cookie: {}, n: 2 }))
+      const path = join(await tempDir(), 'ttl')
+      const before = Date.now()
+      const run = await cli([
+        'import',
+        path,
+        '--from-redis',
+        url,
+        '--from-prefix',
+        prefix,
+        '--max-age',
+        '5000',
+      ])
+      const after = Date.now()
+      expect(run.code).toBe(0)
+      const store = createSessionStore<AnyData>({ path })
+      try {
+        const a = (await store.get(shorter))!
+        expect(a.expiresAt).toBeGreaterThan(before + 600_000 - 1_000)
+        expect(a.expiresAt).toBeLessThanOrEqual(after + 600_000)
+        const b = (await store.get(bare))!
+        expect(b.expiresAt).toBeGreaterThanOrEqual(before + 5_000)
+        expect(b.expiresAt).toBeLessThanOrEqual(after + 5_000)
+      } finally {
+        await store.close()
+      }
+    })
+
+    it('matches the prefix literally, reads through a password, and hides it in the report', async () => {
+      await client.sendCommand(['ACL', 'SETUSER', 'mover', 'on', '>s3cret', '~*', '+@all'])
+      const withPassword = url.replace('redis://', 'redis://mover:s3cret@')
+      const id = generateSessionId()
+      await client.set(`app[1]:${id}`, JSON.stringify({ cookie: {}, n: 1 }), { EX: 600 })
+      // What "app[1]:*" would match as a pattern rather than as text.
+      await client.set(`app1:${generateSessionId()}`, JSON.stringify({ cookie: {} }), { EX: 600 })
+      // A key that only looks like @levelsession/redis's layout is an ordinary session.
+      await client.set('app[1]:{custom}7', JSON.stringify({ cookie: {}, n: 2 }), { EX: 600 })
+      const path = join(await tempDir(), 'literal')
+      const run = await cli([
+        'import',
+        path,
+        '--from-redis',
+        withPassword,
+        '--from-prefix',
+        'app[1]:',
+        '--json',
+      ])
+      expect(run).toMatchObject({ code: 0, stderr: '' })
+      expect(json<FromRedisReport>(run.stdout)).toMatchObject({
+        from: url.replace('redis://', 'redis://mover:***@'),
+        fromPrefix: 'app[1]:',
+        keys: 2,
+        ignored: 0,
+        imported: 2,
+      })
+      expect(run.stdout).not.toContain('s3cret')
+      const store = createSessionStore<AnyData>({ path })
+      try {
+        expect((await store.get(id))?.data).toEqual({ cookie: {}, n: 1 })
+        expect((await store.get('{custom}7'))?.data).toEqual({ cookie: {}, n: 2 })
+      } finally {
+        await store.close()
+      }
+    })
+
+    it('a lost connection to the old store ends the import with ERR_STORE_IO', async () => {
+      const prefix = 'many:'
+      for (let i = 0; i < 40_000; i += 1_000) {
+        await Promise.all(
+          Array.from({ length: 1_000 }, (_, j) =>
+            client.set(
+              `${prefix}${generateSessionId()}`,
+              JSON.stringify({ cookie: {}, n: i + j }),
+              { EX: 600 },
+            ),
+          ),
+        )
+      }
+      const path = join(await tempDir(), 'lost')
+      const running = cli(['import', path, '--from-redis', url, '--from-prefix', prefix])
+      // Once the CLI is connected and reading, drop every connection but this one.
+      const others = async () =>
+        (await client.sendCommand<string>(['CLIENT', 'LIST'])).trim().split('\n').length - 1
+      while ((await others()) === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      await client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'])
+      const run = await running
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(
+        /Reading the old store at redis:\/\/127\.0\.0\.1:\d+ failed after \d+ keys: .*The sessions read until then were imported\./,
+      )
+      expect(run.stderr).toMatch(/run the import again/)
+    })
+
     it('refuses wrong combinations before touching anything', async () => {
       const dir = await tempDir()
       const path = join(dir, 'never')
       const cases: [string[], RegExp][] = [
         [['import', path, 'file.jsonl', '--from-redis', url], /takes no input file/],
         [['import', path, 'file.jsonl', '--user-field', 'a'], /apply to --from-redis only/],
+        [['import', path, 'file.jsonl', '--max-age', '5'], /apply to --from-redis only/],
+        [['import', path, 'file.jsonl', '--from-prefix', 'sess:'], /apply to --from-redis only/],
+        [
+          ['import', path, '--from-redis', 'http://user:hidden@h:1'],
+          /expects a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/user:\*\*\*@h:1"/,
+        ],
         [['import', path, '--from-redis', 'localhost:6379'], /--from-redis expects a redis:\/\//],
         [['import', path, '--from-redis', url, '--user-field', 'a..b'], /names separated by dots/],
         [['import', path, '--from-redis', url, '--max-age', '0'], /positive integer/],
@@ -268,6 +386,19 @@ if (!hasRedisServer) {
         expect(run.code, args.join(' ')).toBe(2) // a usage error
         expect(run.stderr, args.join(' ')).toMatch(message)
       }
+      // The same nesting into another database of the server is allowed.
+      const elsewhere = await cli([
+        'import',
+        '--redis',
+        `${url}/1`,
+        '--prefix',
+        'sess:new:',
+        '--from-redis',
+        url,
+        '--json',
+      ])
+      expect(elsewhere).toMatchObject({ code: 0, stderr: '' })
+      expect(json<FromRedisReport>(elsewhere.stdout)).toMatchObject({ keys: 302, imported: 302 })
       // An old store that cannot be reached: the new database is not created.
       const port = await freePort()
       const run = await cli(['import', path, '--from-redis', `redis://127.0.0.1:${port}`])

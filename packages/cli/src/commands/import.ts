@@ -57,6 +57,7 @@ interface ImportFlags extends ProgressFlags, RedisFlags {
 /** One session to restore (or the reason it cannot be), and where it came from. */
 interface Item {
   where: { line: number } | { key: string }
+  /** `gone`: listed by the source, then expired or deleted before it was read. */
   parsed: ParsedLine | { ok: 'gone' }
 }
 
@@ -108,20 +109,29 @@ export function register(program: Command): void {
         .argParser(positiveInteger)
         .default(86_400_000),
     )
-    .action(async (first: string | undefined, second: string | undefined, options: ImportFlags) => {
-      const { target, file } = targetOf('import', [first, second], options)
-      const source = fromRedisOf(options, target, file)
-      if (source === undefined && file === undefined) {
-        throw usageError(
-          'import needs an input file (or - for standard input), or --from-redis <url>.',
-          target.kind === 'redis'
-            ? 'levelsession import --redis <url> <file|->'
-            : 'levelsession import <path> <file|->',
-        )
-      }
-      if (source !== undefined) await importFromRedis(target, source, options)
-      else await importFile(target, file!, options)
-    })
+    .action(
+      async (
+        first: string | undefined,
+        second: string | undefined,
+        options: ImportFlags,
+        command: Command,
+      ) => {
+        const { target, file } = targetOf('import', [first, second], options)
+        // Options with defaults count as given only when typed.
+        const given = (name: string) => command.getOptionValueSource(name) === 'cli'
+        const source = fromRedisOf(options, target, file, given)
+        if (source === undefined && file === undefined) {
+          throw usageError(
+            'import needs an input file (or - for standard input), or --from-redis <url>.',
+            target.kind === 'redis'
+              ? 'levelsession import --redis <url> <file|->'
+              : 'levelsession import <path> <file|->',
+          )
+        }
+        if (source !== undefined) await importFromRedis(target, source, options)
+        else await importFile(target, file!, options)
+      },
+    )
 }
 
 /** The `--from-redis` source, checked; `undefined` without that flag. */
@@ -129,11 +139,14 @@ function fromRedisOf(
   options: ImportFlags,
   target: Target,
   file: string | undefined,
+  given: (option: string) => boolean,
 ): RedisSource | undefined {
   const { fromRedis, fromPrefix, fromCluster, userField, maxAge } = options
   if (fromRedis === undefined) {
-    if (fromCluster === true || userField !== undefined || fromPrefix !== 'sess:') {
-      throw usageError('--from-prefix, --from-cluster and --user-field apply to --from-redis only.')
+    if (['fromPrefix', 'fromCluster', 'userField', 'maxAge'].some(given)) {
+      throw usageError(
+        '--from-prefix, --from-cluster, --user-field and --max-age apply to --from-redis only.',
+      )
     }
     return undefined
   }
@@ -147,15 +160,16 @@ function fromRedisOf(
   }
   checkRedisUrl('--from-redis', fromRedis)
   if (fromPrefix === '') throw usageError('--from-prefix must be non-empty.')
-  // The new store's own keys would then match the old store's pattern (the same prefix is fine:
-  // its keys are told apart by their layout).
+  // On one server the new store's keys would then match the old store's pattern (the same
+  // prefix is fine: its keys are told apart by their layout).
   if (
     target.kind === 'redis' &&
+    sameDatabase(target.url, fromRedis) &&
     target.prefix !== fromPrefix &&
     target.prefix.startsWith(fromPrefix)
   ) {
     throw usageError(
-      `--prefix ${target.prefix} starts with --from-prefix ${fromPrefix}: the new keys would be read as old sessions.`,
+      `--prefix ${target.prefix} starts with --from-prefix ${fromPrefix} on the same server: the new keys would be read as old sessions.`,
       'choose a --prefix that does not start with the old one, or the same prefix',
     )
   }
@@ -257,11 +271,30 @@ async function importFromRedis(
           format: 'Importing | {keys} keys | {duration_formatted}',
         })
         let keys = 0
+        let ignored = 0
+        let withoutOwner = 0
         async function* items(): AsyncGenerator<Item> {
-          for await (const item of redisSessions(source, connection)) {
-            keys++
-            if (keys % 1000 === 0) progress.update(0, { keys })
-            yield { where: { key: item.key }, parsed: item.parsed }
+          try {
+            for await (const { key, parsed, ownerless } of redisSessions(source, connection)) {
+              if (parsed.ok === 'ignored') {
+                ignored++
+                continue
+              }
+              keys++
+              if (ownerless === true) withoutOwner++
+              if (keys % 1000 === 0) progress.update(0, { keys })
+              yield { where: { key }, parsed }
+            }
+          } catch (cause) {
+            throw new CliError(
+              'ERR_STORE_IO',
+              `Reading the old store at ${redactUrl(source.url)} failed after ${plural(keys, 'key')}: ` +
+                `${(cause as Error).message}. The sessions read until then were imported.`,
+              {
+                hint: 'run the import again to finish (before the app starts on the new store)',
+                details: { from: redactUrl(source.url), keys },
+              },
+            )
           }
         }
         let counts: Counts
@@ -278,6 +311,8 @@ async function importFromRedis(
           fromPrefix: source.prefix,
           created: opened.created,
           keys,
+          ignored,
+          ...(source.userField === undefined ? {} : { withoutOwner }),
           ...counts,
           durationMs: performance.now() - started,
           into: opened.path,
@@ -292,6 +327,17 @@ async function importFromRedis(
       `${plural(result.imported, 'session')} into ${into} from ${result.from} prefix ` +
       `${result.fromPrefix} in ${formatDuration(result.durationMs)}; skipped ${result.skipped} ` +
       `expired; rejected ${plural(result.rejected, 'key')}.`,
+    ...(result.withoutOwner === undefined || result.withoutOwner === 0
+      ? []
+      : [
+          `  ${plural(result.withoutOwner, 'session')} had no user id at --user-field ` +
+            `${options.userField}: destroyUser will not find them.`,
+        ]),
+    ...(result.ignored === 0
+      ? []
+      : [
+          `  Ignored ${plural(result.ignored, 'key')} of a @levelsession/redis store under the prefix.`,
+        ]),
     ...rejectLines(result),
   ])
   failOnRejects(result.rejected, 'key')
@@ -314,33 +360,51 @@ async function restoreAll(
   }
   let failure: unknown
   const inflight = new Set<Promise<void>>()
-  for await (const { where, parsed } of items) {
-    if (parsed.ok === 'gone') continue
-    if (!parsed.ok) {
-      reject(where, parsed.reason)
-      continue
+  try {
+    for await (const { where, parsed } of items) {
+      // Gone since it was listed (a key that expired during the import): as if expired.
+      if (parsed.ok === 'gone') {
+        counts.skipped++
+        continue
+      }
+      if (!parsed.ok) {
+        reject(where, parsed.reason)
+        continue
+      }
+      const task = store.restore(parsed.snapshot).then(
+        (written) => {
+          if (written) counts.imported++
+          else counts.skipped++
+        },
+        (error: unknown) => {
+          if (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) {
+            reject(where, error.message)
+          } else if (error instanceof TypeError || error instanceof RangeError) {
+            reject(where, error.message)
+          } else failure ??= error
+        },
+      )
+      inflight.add(task)
+      void task.finally(() => inflight.delete(task))
+      if (inflight.size >= IN_FLIGHT) await Promise.race(inflight)
+      if (failure !== undefined || stopped()) break
     }
-    const task = store.restore(parsed.snapshot).then(
-      (written) => {
-        if (written) counts.imported++
-        else counts.skipped++
-      },
-      (error: unknown) => {
-        if (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) {
-          reject(where, error.message)
-        } else if (error instanceof TypeError || error instanceof RangeError) {
-          reject(where, error.message)
-        } else failure ??= error
-      },
-    )
-    inflight.add(task)
-    void task.finally(() => inflight.delete(task))
-    if (inflight.size >= IN_FLIGHT) await Promise.race(inflight)
-    if (failure !== undefined || stopped()) break
+  } finally {
+    // Also when the input fails: the writes it started finish before the store closes.
+    await Promise.all(inflight)
   }
-  await Promise.all(inflight)
   if (failure !== undefined) throw asError(failure)
   return counts
+}
+
+/** Whether two Redis URLs name the same host, port and database (as written: no DNS lookup). */
+function sameDatabase(a: string, b: string): boolean {
+  const key = (url: string) => {
+    const { hostname, port, pathname } = new URL(url)
+    const host = hostname === 'localhost' || hostname === '[::1]' ? '127.0.0.1' : hostname
+    return `${host.toLowerCase()}:${port === '' ? '6379' : port}/${Number(pathname.slice(1)) || 0}`
+  }
+  return key(a) === key(b)
 }
 
 function rejectLines(result: Counts): string[] {
