@@ -127,7 +127,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * its `createdAt` and `expiresAt`; a missing or expired one starts again. Both stop at
    * `createdAt + maxLifetime`.
    */
-  set(id: string, data: D, options: SetOptions = {}): Promise<SessionRecord<D>> {
+  set(id: string, data: D, options?: SetOptions & { ifExists?: false }): Promise<SessionRecord<D>>
+  set(id: string, data: D, options: SetOptions): Promise<SessionRecord<D> | undefined>
+  set(id: string, data: D, options: SetOptions = {}): Promise<SessionRecord<D> | undefined> {
+    // Only with ifExists: whether the last run of the mutation found no live session.
+    const skip = options.ifExists === true ? { skipped: false } : undefined
     return this.#op(
       'set',
       () => {
@@ -136,24 +140,31 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         const userId = this.#userIdOf(data)
         const encoded = encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
         return encoded instanceof Promise
-          ? encoded.then((e) => this.#write(id, e, ttl, userId))
-          : this.#write(id, encoded, ttl, userId)
+          ? encoded.then((e) => this.#write(id, e, ttl, userId, skip))
+          : this.#write(id, encoded, ttl, userId, skip)
       },
       // In #op's own `then`: one promise hop less on every write.
-      (stored) => record(stored!, data),
+      (stored) => (skip?.skipped === true ? undefined : record(stored!, data)),
     )
   }
 
+  /** With `skip`, writes only over a live session, and says in `skip` when there was none. */
   #write(
     id: string,
     encoded: Encoded,
     ttl: number,
     userId: string | undefined,
+    skip: { skipped: boolean } | undefined,
   ): Promise<StoredSession | undefined> {
     return this.backend.update(id, (current) => {
       // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
       const now = this.#now()
       const live = current !== undefined && this.#isLive(current, now) ? current : undefined
+      if (skip !== undefined) {
+        // A backend may retry mutate (optimistic concurrency): only the last call counts.
+        skip.skipped = live === undefined
+        if (skip.skipped) return undefined
+      }
       const createdAt = live?.createdAt ?? now
       const expiresAt =
         live !== undefined && this.options.expiry === 'fixed'

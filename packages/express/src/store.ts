@@ -118,7 +118,13 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const cookie = json ? checkedCookie(session.cookie) : cookieToStore(session.cookie)
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
     if (lifetime.expired) return this.core.destroy(sid)
-    return this.core.set(sid, json ? session : { ...session, cookie }, { ttl: lifetime.ttl })
+    // A session this request loaded is written only while it still exists: deleted meanwhile
+    // (signed out everywhere), it must not come back. New and regenerated sessions are created.
+    const loaded = this.#loadedCookies.has(session)
+    return this.core.set(sid, json ? session : { ...session, cookie }, {
+      ttl: lifetime.ttl,
+      ifExists: loaded,
+    })
   }
 
   /**

@@ -10,7 +10,7 @@ import express4 from 'express4'
 import session from 'express-session'
 import type { NextFunction, Request, Response } from 'express'
 import { expect, onTestFinished } from 'vitest'
-import { TestClock, tempDir } from '@levelsession/core/testing'
+import { gate, TestClock, tempDir } from '@levelsession/core/testing'
 import { LevelSessionStore, type LevelSessionStoreOptions } from '../src/index.js'
 
 export const SECRET = 'test secret'
@@ -47,15 +47,6 @@ export async function openStore(
   return store
 }
 
-/** Opens a gate that a route waits on, and tells the test when a request reached it. */
-export function gate() {
-  let open!: () => void
-  let arrived!: () => void
-  const opened = new Promise<void>((resolve) => (open = resolve))
-  const reached = new Promise<void>((resolve) => (arrived = resolve))
-  return { open, opened, arrived, reached }
-}
-
 /** What the test app's routes answer. */
 export interface View {
   id: string
@@ -81,7 +72,8 @@ export interface TestApp {
 /**
  * A real Express app (4 or 5) listening on a loopback port, with express-session on `store`:
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
- * - `GET /set?views=n` sets `views`; `GET /gate` reads, then waits for the test's gate
+ * - `GET /set?views=n` sets `views`; `GET /gate` reads (`?views=n` also sets `views`), then
+ *   waits for the test's gate
  * - `POST /login?name=x` regenerates the session, then stores `user`
  * - `POST /logout` destroys the session; `POST /logout-others` calls `destroyUser`
  * - `GET /remember` sets a 30-day `cookie.maxAge` without touching the data
@@ -113,6 +105,7 @@ export async function startApp(
     res.json(view(req))
   })
   app.get('/gate', (req, res, next) => {
+    if (typeof req.query.views === 'string') req.session.views = Number(req.query.views)
     const body = view(req)
     routeGate.arrived()
     routeGate.opened.then(() => res.json(body), next)

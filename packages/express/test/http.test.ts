@@ -229,6 +229,31 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
     await browser.get('/count').expect(500, { code: 'ERR_STORE_CLOSED' })
   })
 
+  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+    const store = await openStore()
+    const app = await startApp(store, {}, express)
+    const [laptop, thief] = [request.agent(app.url), request.agent(app.url)]
+    await laptop.post('/login?name=ann').expect(200)
+    const stolen = laptop.jar.getCookie('connect.sid', {
+      path: '/',
+      domain: '127.0.0.1',
+      secure: false,
+      script: false,
+    })!
+    thief.jar.setCookie(stolen)
+    // A slow request on the stolen cookie has loaded ann's session and changes it...
+    const slow = thief.get('/gate?views=7').then((res) => res)
+    await app.gate.reached
+    // ...when ann signs out everywhere.
+    expect(await store.destroyUser('ann')).toBe(1)
+    app.gate.open()
+    expect(view(await slow).user).toBe('ann') // it answered from what it had loaded
+    // Its save did not write the session back: the cookie is signed out.
+    expect(view(await thief.get('/peek')).user).toBeNull()
+    expect(await store.core.listUser('ann')).toEqual([])
+    expect(await store.core.count()).toBe(0)
+  })
+
   it('destroyUser logs a user out of every browser except the current one', async () => {
     const store = await openStore()
     const { url } = await startApp(store, {}, express)

@@ -177,7 +177,16 @@ export class Session<D extends object = Data> {
   }
 
   async #save(ttl: number): Promise<CookieAction> {
-    const record = await this.#store.set(this.#id, this.#data as D, { ttl })
+    // A session loaded from the store is written only while it is still there: deleted meanwhile
+    // (signed out everywhere), it stays deleted and the browser's cookie is cleared.
+    const record = await this.#store.set(this.#id, this.#data as D, {
+      ttl,
+      ifExists: this.#stored,
+    })
+    if (record === undefined) {
+      this.#stored = false
+      return 'clear'
+    }
     this.#stored = true
     this.#expiresAt = record.expiresAt
     return 'set'

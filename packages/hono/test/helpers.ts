@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { onTestFinished } from 'vitest'
-import { failingStore, TestClock, tempDir } from '@levelsession/core/testing'
+import { failingStore, gate, TestClock, tempDir } from '@levelsession/core/testing'
 import { session, type SessionEnv, type SessionOptions } from '../src/index.js'
 
 export const SECRET = 'test secret'
@@ -76,7 +76,8 @@ export type TestOptions = Partial<SessionOptions<Data>>
 
 /**
  * A test app on a temp directory: `/` counts visits, `/read` only reads, `/peek` does not look at
- * the session, `/login` regenerates, `/logout` destroys, `/logout-everywhere` uses the user index.
+ * the session, `/login` regenerates, `/logout` destroys, `/logout-everywhere` uses the user index,
+ * `/gate?views=n` sets `views` and then waits for the test's `gate`.
  */
 export async function makeApp(options: TestOptions = {}) {
   const hasStorage = 'store' in options || 'db' in options || 'path' in options
@@ -108,6 +109,14 @@ export async function makeApp(options: TestOptions = {}) {
     return c.json(show(s))
   })
   app.get('/read', (c) => c.json(show(c.get('session'))))
+  const routeGate = gate()
+  app.get('/gate', async (c) => {
+    const s = c.get('session')
+    s.set('views', Number(c.req.query('views')))
+    routeGate.arrived()
+    await routeGate.opened
+    return c.json(show(s))
+  })
   app.get('/peek', (c) => c.text('peek'))
   app.get('/push', (c) => {
     // Changes an object in place, without calling set().
@@ -161,7 +170,7 @@ export async function makeApp(options: TestOptions = {}) {
     throw new Error('handler failed')
   })
   const client = () => new Client((path, init) => app.request(path, init))
-  return { app, middleware, store: middleware.store, errors, client }
+  return { app, middleware, store: middleware.store, errors, client, gate: routeGate }
 }
 
 export { failingStore, tempDir }

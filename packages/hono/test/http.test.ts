@@ -481,4 +481,24 @@ describe('user index', () => {
     expect(await other.view('/read')).toMatchObject({ isNew: false, user: 'bob' })
     expect(await store.listUser('ann')).toEqual([])
   })
+
+  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+    const { client, store, gate } = await makeApp()
+    const laptop = client()
+    await laptop.post('/login?user=ann')
+    const thief = client()
+    thief.cookie = laptop.cookie
+    // A slow request on the stolen cookie has loaded ann's session and changes it...
+    const slow = thief.request('/gate?views=7')
+    await gate.reached
+    // ...when ann signs out everywhere.
+    expect(await store.destroyUser('ann')).toBe(1)
+    gate.open()
+    const res = await slow
+    expect(await res.json()).toMatchObject({ user: 'ann', views: 7 })
+    // Its save wrote nothing and cleared the cookie: signed out.
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
+    expect(await store.listUser('ann')).toEqual([])
+    expect(await store.count()).toBe(0)
+  })
 })

@@ -48,6 +48,8 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
   readonly core: SessionStore<T>
   readonly #owned: boolean
   #closing: Promise<void> | undefined
+  /** The key each request's session was loaded under (koa-session passes `ctx` to both calls). */
+  readonly #loaded = new WeakMap<object, string>()
 
   /**
    * @param options - core options such as `{ path: './data/sessions' }`, or `{ store }`
@@ -69,14 +71,17 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
    *
    * @param key - koa-session's external key (koa-generic-session's prefixed sid)
    * @param _maxAge - koa-session's configured `maxAge`; unused (reading never extends a session)
-   * @param _options - koa-session's `{ rolling, ctx }`; unused
+   * @param options - koa-session's `{ rolling, ctx }`: the request that loaded the session
    */
-  async get(key: string, _maxAge?: number | 'session', _options?: GetOptions): Promise<T | null> {
+  async get(key: string, _maxAge?: number | 'session', options?: GetOptions): Promise<T | null> {
     const record = await this.core.get(key)
     if (record === undefined) return null
     const { data } = record as { data: unknown }
     // Anything else cannot be a koa session (e.g. a record written by another adapter).
-    return data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as T) : null
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
+    const ctx = options?.ctx
+    if (ctx !== null && typeof ctx === 'object') this.#loaded.set(ctx, key)
+    return data as T
   }
 
   /**
@@ -84,7 +89,9 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
    *
    * @param maxAge - lifetime in ms; `'session'` or `undefined` means the store's `maxAge`; zero or
    *   less deletes the session instead
-   * @param _options - koa-session's `{ rolling, changed, ctx }`; unused (never skips a write)
+   * @param options - koa-session's `{ rolling, changed, ctx }`: a session that `ctx` loaded under
+   *   `key` is written only while it still exists (deleted meanwhile, it stays deleted); `changed`
+   *   is ignored (never skips a write)
    * @throws TypeError when `sess` is not an object or `maxAge` has another type; core's typed
    *   errors (`ERR_SESSION_ID`, `ERR_SESSION_TOO_LARGE`, `ERR_STORE_IO`, ...)
    */
@@ -92,7 +99,7 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     key: string,
     sess: T,
     maxAge?: number | 'session' | null,
-    _options?: SetOptions,
+    options?: SetOptions,
   ): Promise<void> {
     if (sess === null || typeof sess !== 'object' || Array.isArray(sess)) {
       throw new TypeError(`LevelSessionStore.set: sess must be an object, got ${typeof sess}`)
@@ -102,7 +109,12 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
       await this.core.destroy(key)
       return
     }
-    await this.core.set(key, sess, lifetime.ttl === undefined ? {} : { ttl: lifetime.ttl })
+    const ctx = options?.ctx
+    const loaded = ctx !== null && typeof ctx === 'object' && this.#loaded.get(ctx) === key
+    await this.core.set(key, sess, {
+      ...(lifetime.ttl === undefined ? {} : { ttl: lifetime.ttl }),
+      ifExists: loaded,
+    })
   }
 
   /** Removes the session under `key`; idempotent (a key never written is fine). */

@@ -10,7 +10,7 @@ import Koa2 from 'koa2'
 import session, { type CreateSessionOptions } from 'koa-session'
 import type { Response } from 'supertest'
 import { onTestFinished } from 'vitest'
-import { TestClock, tempDir } from '@levelsession/core/testing'
+import { gate, TestClock, tempDir } from '@levelsession/core/testing'
 import { LevelSessionStore, type LevelSessionStoreOptions } from '../src/index.js'
 
 export const KEYS = ['test key']
@@ -51,11 +51,14 @@ export interface TestApp {
   url: string
   /** Errors Koa reported through `app.on('error')`, in order. */
   errors: unknown[]
+  /** The gate `GET /gate` waits on. */
+  gate: ReturnType<typeof gate>
 }
 
 /**
  * A real Koa app with koa-session on `store`:
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
+ * - `GET /gate?views=n` sets `views`, then waits for the test's gate
  * - `POST /login?name=x` regenerates the session, then stores `user`
  * - `POST /logout` assigns `ctx.session = null`
  * - `POST /logout-others` and `POST /logout-everywhere` call `destroyUser`
@@ -70,6 +73,7 @@ export async function startApp(
   const errors: unknown[] = []
   app.on('error', (error: unknown) => errors.push(error))
   app.use(session({ store, maxAge: 60_000, ...options }, app))
+  const routeGate = gate()
 
   const view = (ctx: Koa.Context): View => ({
     key: ctx.session.externalKey ?? null,
@@ -84,6 +88,11 @@ export async function startApp(
       ctx.body = view(ctx)
     } else if (route === 'GET /peek') {
       ctx.body = view(ctx)
+    } else if (route === 'GET /gate') {
+      ctx.session.views = Number(ctx.query.views)
+      ctx.body = view(ctx)
+      routeGate.arrived()
+      await routeGate.opened
     } else if (route === 'POST /login') {
       await ctx.session.regenerate()
       ctx.session.user = String(ctx.query.name)
@@ -110,7 +119,7 @@ export async function startApp(
     await new Promise((resolve) => server.close(resolve))
   })
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, errors }
+  return { url: `http://127.0.0.1:${port}`, errors, gate: routeGate }
 }
 
 /** The JSON body of a test route. */

@@ -223,6 +223,29 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     await browser.get('/count').expect(200, { key, views: 2, user: null, isNew: false })
   })
 
+  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+    const store = await openStore()
+    const app = await startApp(store, {}, Koa)
+    const login = await request(app.url).post('/login?name=ann').expect(200)
+    const cookies = (login.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0])
+    const stolen = cookies.join('; ')
+    // A slow request on the stolen cookie has loaded ann's session and changes it...
+    const slow = request(app.url)
+      .get('/gate?views=7')
+      .set('cookie', stolen)
+      .then((res) => res)
+    await app.gate.reached
+    // ...when ann signs out everywhere.
+    expect(await store.destroyUser('ann')).toBe(1)
+    app.gate.open()
+    expect(view(await slow)).toMatchObject({ user: 'ann', views: 7 })
+    // Its save did not write the session back: the cookie is signed out.
+    const after = view(await request(app.url).get('/peek').set('cookie', stolen).expect(200))
+    expect(after).toMatchObject({ user: null, isNew: true })
+    expect(await store.core.listUser('ann')).toEqual([])
+    expect(await store.core.count()).toBe(0)
+  })
+
   it('destroyUser signs a user out of other browsers, or of every browser', async () => {
     const store = await openStore()
     const { url } = await startApp(store, {}, Koa)

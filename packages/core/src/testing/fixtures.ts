@@ -132,3 +132,20 @@ export function failingStore<S extends object>(
   })
   return { store: proxy, plan }
 }
+
+/**
+ * A gate a route waits on (`await gate.opened`), which tells the test when a request reached it
+ * (`await gate.reached`): for holding a request in flight while the test does something else.
+ */
+export function gate(): {
+  open: () => void
+  opened: Promise<void>
+  arrived: () => void
+  reached: Promise<void>
+} {
+  let open!: () => void
+  let arrived!: () => void
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  const reached = new Promise<void>((resolve) => (arrived = resolve))
+  return { open, opened, arrived, reached }
+}

@@ -112,6 +112,28 @@ export function runStoreConformance(
         expect((await store.get('a'))!.data).toEqual({ n: 2 })
       })
 
+      test('set with ifExists writes over a live session only: never brings one back', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string | undefined })
+        await store.set('a', { n: 1, user: 'ann' })
+        const saved = await store.set('a', { n: 2, user: 'ann' }, { ifExists: true })
+        expect(saved).toMatchObject({ id: 'a', data: { n: 2 }, userId: 'ann' })
+        expect((await store.get('a'))!.data).toEqual({ n: 2, user: 'ann' })
+        // Signed out everywhere while a request that loaded it still runs: it stays gone.
+        expect(await store.destroyUser('ann')).toBe(1)
+        expect(await store.set('a', { n: 3, user: 'ann' }, { ifExists: true })).toBeUndefined()
+        expect(await store.get('a')).toBeUndefined()
+        expect(await store.listUser('ann')).toEqual([])
+        // Never written, or expired: nothing is written either.
+        expect(await store.set('new', { n: 1 }, { ifExists: true })).toBeUndefined()
+        expect(await store.get('new')).toBeUndefined()
+        await store.set('old', { n: 1 }, { ttl: 1000 })
+        clock.advance(1000)
+        expect(await store.set('old', { n: 2 }, { ifExists: true })).toBeUndefined()
+        expect(await store.get('old')).toBeUndefined()
+        // Without it, set creates as before.
+        expect((await store.set('a', { n: 4 })).data).toEqual({ n: 4 })
+      })
+
       test('each get returns a fresh copy', async () => {
         const store = await makeStore()
         await store.set('a', { list: [1] })
