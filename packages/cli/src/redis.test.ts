@@ -51,5 +51,24 @@ describe('redactUrl', () => {
       'redis://user:***@10.0.0.1:6380/2',
     )
     expect(redactUrl('rediss://10.0.0.1:6380')).toBe('rediss://10.0.0.1:6380')
+    // A lone user part is read as the password by many clients.
+    expect(redactUrl('redis://s3cret@10.0.0.1')).toBe('redis://***@10.0.0.1')
+  })
+
+  it('a URL that is not one is refused without repeating its credentials', () => {
+    for (const typed of [
+      ':s3cret@127.0.0.1:7391',
+      'default:s3cret@host:6379',
+      'http://u:s3cret@h',
+    ]) {
+      let message = ''
+      try {
+        targetOf('export', ['out.jsonl', undefined], { ...defaults, redis: typed })
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(/expects a redis:\/\/ or rediss:\/\/ URL/)
+      expect(message).not.toContain('s3cret')
+    }
   })
 })

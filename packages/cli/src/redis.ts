@@ -100,8 +100,9 @@ export function checkRedisUrl(flag: string, value: string): void {
     url = new URL('invalid:')
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    // Whatever was typed, its password is not repeated.
-    const shown = value.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@')
+    // Whatever was typed (a scheme forgotten, `user:password@host`), credentials are not repeated.
+    const at = value.lastIndexOf('@')
+    const shown = at < 0 ? value : `***@${value.slice(at + 1)}`
     throw usageError(
       `${flag} expects a redis:// or rediss:// URL, got "${shown}".`,
       `for example ${flag} redis://127.0.0.1:6379`,
@@ -120,6 +121,8 @@ export function whereOf(target: Target, opened: OpenedStore): Record<string, str
 export function redactUrl(url: string): string {
   const parsed = new URL(url)
   if (parsed.password !== '') parsed.password = '***'
+  // `redis://secret@host`: many clients read a lone user part as the password.
+  else if (parsed.username !== '') parsed.username = '***'
   return parsed.toString().replace(/\/$/, '')
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cli, json, populate, tempDir } from './helpers.js'
@@ -50,6 +50,19 @@ describe('levelsession export', () => {
     expect(forced.code).toBe(0)
     expect(await readFile(file, 'utf8')).toBe(content)
     expect((await readdir(dir)).filter((name) => name.includes('.partial'))).toEqual([])
+    // It holds every session: readable by its owner alone.
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+  })
+
+  it('--force replaces a symlink at the output path instead of writing through it', async () => {
+    const victim = join(dir, 'victim.txt')
+    await writeFile(victim, 'untouched')
+    const file = join(dir, 'linked.jsonl')
+    await symlink(victim, file)
+    expect((await cli(['export', db, file, '--force'])).code).toBe(0)
+    expect(await readFile(victim, 'utf8')).toBe('untouched')
+    expect((await lstat(file)).isSymbolicLink()).toBe(false)
+    expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(26)
   })
 
   it('names the file given when it cannot be written, never the temporary one', async () => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { createSessionStore } from '@levelsession/core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cli, json, populate, tempDir } from './helpers.js'
 
@@ -43,6 +44,23 @@ describe('levelsession list', () => {
     expect(lines[0]).toMatch(/^id\s+user\s+created\s+expires$/)
     expect(lines[1]).toMatch(/^live-00000\s+ann\s+\d{4}-/)
     expect(lines.at(-1)).toBe('(3 sessions, limit reached)')
+  })
+
+  it('shows control characters in ids and user ids as escapes, never raw', async () => {
+    const path = join(await tempDir(), 'controls')
+    const store = createSessionStore<{ user: string }>({
+      path,
+      cleanupInterval: 0,
+      userId: (d) => d.user,
+    })
+    await store.set('id\rhidden', { user: 'eve\u001b[2K\u001b]0;title\u0007' })
+    await store.close()
+    const run = await cli(['list', path])
+    expect(run.code).toBe(0)
+    // eslint-disable-next-line no-control-regex -- none may reach the terminal
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/)
+    expect(run.stdout).toContain('id\\rhidden')
+    expect(run.stdout).toContain('eve\\u001b[2K\\u001b]0;title\\u0007')
   })
 
   it('rejects a bad --limit as wrong usage', async () => {

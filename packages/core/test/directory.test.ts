@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
@@ -47,6 +47,9 @@ describe('database directory', () => {
     await store.close()
     expect(existsSync(join(dir, PID_FILE))).toBe(false)
     expect(existsSync(join(dir, 'CURRENT'))).toBe(true)
+    // For its owner alone (LevelDB's files inside are world-readable), parents made with it too.
+    expect((await stat(dir)).mode & 0o777).toBe(0o700)
+    expect((await stat(join(dir, '..'))).mode & 0o777).toBe(0o700)
   })
 
   it('data survives close and reopen in one process', async () => {

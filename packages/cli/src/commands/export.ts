@@ -6,6 +6,7 @@
  * written under a temporary name and renamed when complete, so a failed export never leaves a
  * partial file that looks like a backup.
  */
+import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { access, rename, rm, stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
@@ -46,8 +47,16 @@ export function register(program: Command): void {
     }
     const result = await withTargetStore(target, async (opened) => {
       const { store } = opened
-      const partial = output === undefined ? undefined : `${output}.partial-${process.pid}`
-      const stream = partial === undefined ? process.stdout : createWriteStream(partial)
+      // A fresh name, created (never opened through a symlink) for the owner alone: the export
+      // holds every session, and rename keeps those permissions.
+      const partial =
+        output === undefined
+          ? undefined
+          : `${output}.partial-${process.pid}-${randomBytes(6).toString('hex')}`
+      const stream =
+        partial === undefined
+          ? process.stdout
+          : createWriteStream(partial, { flags: 'wx', mode: 0o600 })
       const out = new LineWriter(stream)
       // Sessions whose data is not JSON (an app with another codec) are counted, not exported.
       let undecodable = 0

@@ -49,7 +49,7 @@ export function register(program: Command): void {
           if (json) await out.text(`${n === 0 ? '\n' : ',\n'}${JSON.stringify(row)}`)
           else
             await out.line(
-              `${row.id.padEnd(32)}  ${(row.userId ?? '-').padEnd(16)}  ` +
+              `${printable(row.id).padEnd(32)}  ${printable(row.userId ?? '-').padEnd(16)}  ` +
                 `${new Date(row.createdAt).toISOString()}  ${new Date(row.expiresAt).toISOString()}`,
             )
           n++
@@ -67,4 +67,13 @@ export function register(program: Command): void {
       throw error
     }
   })
+}
+
+/**
+ * `text` safe for a terminal: control characters (which ids and user ids may hold, and which
+ * could move the cursor or retitle the window) shown as JSON escapes.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- finding them is the point
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text
 }

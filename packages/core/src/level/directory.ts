@@ -91,8 +91,12 @@ function refuseOthers(path: string, names: string[]): void {
   }
 }
 
+/**
+ * Creates the database directory (and missing parents) for its owner alone: the files LevelDB
+ * writes inside are world-readable by default, and they hold every session.
+ */
 export async function ensureDirectory(path: string): Promise<void> {
-  await mkdir(path, { recursive: true })
+  await mkdir(path, { recursive: true, mode: 0o700 })
 }
 
 /** Who has the database open: a process id, and the worker thread within it (0 = main). */
