@@ -110,4 +110,73 @@ describe('ClockCache', () => {
       { numRuns: 300 },
     )
   })
+
+  it('keeps the bytes within their bound: unused entries go first, the one written stays', () => {
+    const cache = new ClockCache<string>(100, 10, (v) => v.length)
+    cache.set('a', 'xxxx')
+    cache.set('b', 'xxxx')
+    cache.get('a') // used: survives the next sweep
+    cache.set('c', 'xxxx') // 12 bytes: b goes
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual(['xxxx', undefined, 'xxxx'])
+    expect(cache.bytes).toBe(8)
+    // Growing an entry in place makes room the same way.
+    cache.set('c', 'xxxxxxxx')
+    expect(cache.get('c')).toBe('xxxxxxxx')
+    expect(cache.get('a')).toBeUndefined()
+    expect(cache.bytes).toBe(8)
+    // Larger than the whole bound: not kept, and the key's older value is dropped too.
+    cache.set('c', 'x'.repeat(11))
+    expect(cache.get('c')).toBeUndefined()
+    expect([cache.size, cache.bytes]).toEqual([0, 0])
+  })
+
+  it('counts bytes exactly and stays within both bounds under random operations', () => {
+    const op = fc.oneof(
+      fc.record({
+        t: fc.constant('set' as const),
+        k: fc.integer({ min: 0, max: 14 }),
+        n: fc.integer({ min: 0, max: 12 }),
+      }),
+      fc.record({ t: fc.constant('get' as const), k: fc.integer({ min: 0, max: 14 }) }),
+      fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 14 }) }),
+      fc.record({ t: fc.constant('clear' as const) }),
+    )
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(op, { maxLength: 150 }),
+        (cap, max, ops) => {
+          const cache = new ClockCache<string>(cap, max, (v) => v.length)
+          const present = new Map<string, string>()
+          for (const o of ops) {
+            const key = 'k' in o ? String(o.k) : ''
+            if (o.t === 'clear') {
+              cache.clear()
+              present.clear()
+            } else if (o.t === 'del') {
+              cache.delete(key)
+              present.delete(key)
+            } else if (o.t === 'get') {
+              const got = cache.get(key)
+              // Whatever is still held is the last value written under that key.
+              if (got !== undefined) expect(got).toBe(present.get(key))
+            } else {
+              const value = 'x'.repeat(o.n)
+              cache.set(key, value)
+              present.set(key, value)
+              // What was just written stays, unless it is larger than the whole bound.
+              expect(cache.get(key)).toBe(o.n > max ? undefined : value)
+            }
+            let sum = 0
+            for (const k of present.keys()) sum += cache.get(k)?.length ?? 0
+            expect(cache.bytes).toBe(sum)
+            expect(cache.bytes).toBeLessThanOrEqual(max)
+            expect(cache.size).toBeLessThanOrEqual(cap)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
 })

@@ -6,23 +6,38 @@
  * over thousands of sessions, the LRU list's relinking touched three more objects per hit, each
  * likely a cache miss. Entries live in flat arrays, not one node object each. New entries start
  * unused, so a session read once leaves before one read again.
+ *
+ * Bounded twice: by entries, and by the bytes `sizeOf` counts, so a few large values cannot hold
+ * the memory that the entry count allows for small ones. A value larger than the byte bound is
+ * not kept at all.
  */
 export class ClockCache<V> {
   readonly #capacity: number
+  readonly #maxBytes: number
+  readonly #sizeOf: (value: V) => number
   readonly #slots = new Map<string, number>()
   readonly #keys: (string | undefined)[] = []
   readonly #values: (V | undefined)[] = []
   readonly #used: number[] = []
-  /** Slots emptied by `delete`, filled again first. */
+  readonly #sizes: number[] = []
+  #bytes = 0
+  /** Slots emptied by `delete` (or by the byte bound), filled again first. */
   #free: number[] = []
   #hand = 0
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxBytes = Infinity, sizeOf: (value: V) => number = () => 0) {
     this.#capacity = capacity
+    this.#maxBytes = maxBytes
+    this.#sizeOf = sizeOf
   }
 
   get size(): number {
     return this.#slots.size
+  }
+
+  /** Bytes the entries count for, as `sizeOf` measures them. */
+  get bytes(): number {
+    return this.#bytes
   }
 
   get(key: string): V | undefined {
@@ -34,10 +49,18 @@ export class ClockCache<V> {
 
   set(key: string, value: V): void {
     if (this.#capacity === 0) return
+    const size = this.#sizeOf(value)
+    if (size > this.#maxBytes) {
+      this.delete(key)
+      return
+    }
     const known = this.#slots.get(key)
     if (known !== undefined) {
       this.#values[known] = value
       this.#used[known] = 1
+      this.#bytes += size - this.#sizes[known]!
+      this.#sizes[known] = size
+      if (this.#bytes > this.#maxBytes) this.#shrink(known)
       return
     }
     const slot =
@@ -45,16 +68,17 @@ export class ClockCache<V> {
     this.#keys[slot] = key
     this.#values[slot] = value
     this.#used[slot] = 0
+    this.#sizes[slot] = size
+    this.#bytes += size
     this.#slots.set(key, slot)
+    if (this.#bytes > this.#maxBytes) this.#shrink(slot)
   }
 
   delete(key: string): void {
     const slot = this.#slots.get(key)
     if (slot === undefined) return
     this.#slots.delete(key)
-    this.#keys[slot] = undefined
-    this.#values[slot] = undefined
-    this.#used[slot] = 0
+    this.#empty(slot)
     this.#free.push(slot)
   }
 
@@ -63,6 +87,8 @@ export class ClockCache<V> {
     this.#keys.length = 0
     this.#values.length = 0
     this.#used.length = 0
+    this.#sizes.length = 0
+    this.#bytes = 0
     this.#free = []
     this.#hand = 0
   }
@@ -78,7 +104,37 @@ export class ClockCache<V> {
         continue
       }
       this.#slots.delete(this.#keys[slot]!)
+      this.#empty(slot)
       return slot
     }
+  }
+
+  /**
+   * Evicts entries by the same sweep, `keep` (the one just written) excepted, until the bytes fit:
+   * `keep` alone fits, so the sweep ends.
+   */
+  #shrink(keep: number): void {
+    const slots = this.#keys.length
+    while (this.#bytes > this.#maxBytes) {
+      const slot = this.#hand < slots ? this.#hand : 0
+      this.#hand = slot + 1 === slots ? 0 : slot + 1
+      const key = this.#keys[slot]
+      if (slot === keep || key === undefined) continue
+      if (this.#used[slot] === 1) {
+        this.#used[slot] = 0
+        continue
+      }
+      this.#slots.delete(key)
+      this.#empty(slot)
+      this.#free.push(slot)
+    }
+  }
+
+  #empty(slot: number): void {
+    this.#bytes -= this.#sizes[slot]!
+    this.#keys[slot] = undefined
+    this.#values[slot] = undefined
+    this.#used[slot] = 0
+    this.#sizes[slot] = 0
   }
 }

@@ -21,6 +21,7 @@ export { KeyedLock } from './keyed-lock.js'
 export { exactText } from './text-session.js'
 export {
   MAX_TTL,
+  DEFAULT_CACHE_BYTES,
   DEFAULT_CACHE_SIZE,
   DEFAULT_CLEANUP_INTERVAL,
   DEFAULT_MAX_AGE,

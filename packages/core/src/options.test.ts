@@ -16,6 +16,7 @@ describe('resolveOptions', () => {
       durability: 'relaxed',
       maxSessionBytes: 1_048_576,
       cacheSize: 20_000,
+      cacheBytes: 64 * 1024 * 1024,
     })
     // A tenth of a short maxAge; touchAfter must stay below maxAge.
     expect(resolveOptions({ db, maxAge: 30_000 }).touchAfter).toBe(3000)
@@ -41,6 +42,8 @@ describe('resolveOptions', () => {
     ['maxSessionBytes', 1.5, RangeError],
     ['maxSessionBytes', '1', TypeError],
     ['cacheSize', -1, RangeError],
+    ['cacheBytes', -1, RangeError],
+    ['cacheBytes', '64MB', TypeError],
     ['now', 5, TypeError],
   ])('options.%s = %j throws a %o naming it', (name, value, type) => {
     expect(check({ [name]: value })).toThrow(type)

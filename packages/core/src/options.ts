@@ -10,6 +10,8 @@ export const DEFAULT_MAX_AGE = 86_400_000
 export const DEFAULT_CLEANUP_INTERVAL = 60_000
 export const DEFAULT_MAX_SESSION_BYTES = 1_048_576
 export const DEFAULT_CACHE_SIZE = 20_000
+/** Default `cacheBytes`: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 /** Longest TTL accepted: 100 years keeps `expiresAt` within the index's 15 digits. */
 export const MAX_TTL = 100 * 365 * 86_400_000
 /** Longest delay `setTimeout` honours (about 24.8 days); longer ones fire at once. */
@@ -26,6 +28,7 @@ export interface ResolvedOptions<D> {
   durability: Durability
   maxSessionBytes: number
   cacheSize: number
+  cacheBytes: number
   now: () => number
 }
 
@@ -88,6 +91,7 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
       1,
     ),
     cacheSize: integer('cacheSize', options.cacheSize, DEFAULT_CACHE_SIZE, 0),
+    cacheBytes: integer('cacheBytes', options.cacheBytes, DEFAULT_CACHE_BYTES, 0),
     now: optionalFunction('now', options.now) ?? Date.now,
   }
 }

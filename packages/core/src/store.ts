@@ -56,6 +56,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const shared = {
       sync: this.options.durability === 'strict',
       cacheSize: this.options.cacheSize,
+      cacheBytes: this.options.cacheBytes,
       text: this.options.codec.binary !== true,
     }
     this.backend =

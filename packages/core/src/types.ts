@@ -65,6 +65,11 @@ export interface SessionStoreOptions<D = SessionData> {
   maxSessionBytes?: number
   /** Sessions kept in the in-process write-through cache (Level backend only). @default 20_000 */
   cacheSize?: number
+  /**
+   * Bytes the cache may hold, counted as the sessions' encoded sizes (Level backend only): few
+   * large sessions cannot take the memory the count allows for small ones. @default 64 MiB
+   */
+  cacheBytes?: number
   /** Clock in epoch ms, for tests. @default Date.now */
   now?: () => number
 }

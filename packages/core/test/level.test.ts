@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { describe, expect, it, vi } from 'vitest'
@@ -439,6 +440,26 @@ describe('Level backend', () => {
     await tail('bom', { n: 'é' })
     await tail('plain', { n: 'ü' })
     await db.close()
+  })
+
+  it('the cache holds at most cacheBytes of sessions: large ones cannot take its memory', async () => {
+    const path = join(await tempDir(), 'big')
+    const store = createSessionStore({ path, cleanupInterval: 0, cacheBytes: 1_000_000 })
+    const big = 'x'.repeat(100_000)
+    const ids = Array.from({ length: 40 }, (_, i) => `s${i}`)
+    for (const id of ids) await store.set(id, { big })
+    const cached = ids.filter((id) => store.peek(id) !== undefined)
+    // About 100 kB each: nine fit the bound, and the one written last is among them.
+    expect(cached.length).toBeGreaterThan(0)
+    expect(cached.length).toBeLessThanOrEqual(9)
+    expect(cached).toContain('s39')
+    // Every session is still there, read from disk when not cached.
+    for (const id of ids) expect((await store.get(id))?.data).toEqual({ big })
+    // One larger than the whole bound is never cached, and stays readable.
+    await store.set('huge', { big: 'y'.repeat(1_000_000) })
+    expect(store.peek('huge')).toBeUndefined()
+    expect(((await store.get('huge'))?.data as { big: string }).big).toHaveLength(1_000_000)
+    await store.close()
   })
 
   it('peek answers from the cache only, and only for live sessions', async () => {

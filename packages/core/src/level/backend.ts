@@ -10,7 +10,7 @@ import { SessionDecodeError } from '../errors.js'
 import { runFinally } from '../finally.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { ClockCache } from '../clock-cache.js'
-import { DEFAULT_CACHE_SIZE } from '../options.js'
+import { DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE } from '../options.js'
 import type {
   Backend,
   SessionMutation,
@@ -34,7 +34,7 @@ import {
 } from './keys.js'
 import { ReadBatcher } from './read-batcher.js'
 import { decodeRecord, encodeRecord } from './record.js'
-import { compactSession, textSession } from '../text-session.js'
+import { compactSession, exactText, textSession } from '../text-session.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -64,6 +64,8 @@ export interface LevelBackendOptions {
   sync?: boolean
   /** Sessions kept in the write-through cache. @default 20_000 */
   cacheSize?: number
+  /** Bytes the cache may hold (see `sessionBytes`). @default 64 MiB */
+  cacheBytes?: number
   /** The values are text (the store's codec is a text codec): the cache keeps them as strings. */
   text?: boolean
   /** Runs before the database opens (directory checks). */
@@ -117,7 +119,11 @@ export class LevelBackend implements Backend {
     this.#meta = sub<string>('m', 'utf8')
     this.#writer = new BatchWriter(db, options.sync === true)
     this.#reader = new ReadBatcher(this.#sessions)
-    this.#cache = new ClockCache(options.cacheSize ?? DEFAULT_CACHE_SIZE)
+    this.#cache = new ClockCache(
+      options.cacheSize ?? DEFAULT_CACHE_SIZE,
+      options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+      sessionBytes,
+    )
   }
 
   /** Makes every later write batch fsync'd (a store sharing this handle asked for it). */
@@ -767,4 +773,12 @@ export class LevelBackend implements Backend {
 function prefixRange(prefix: string): [string, string] {
   const last = prefix.charCodeAt(prefix.length - 1)
   return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)]
+}
+
+/**
+ * What a cached session counts for: its encoded size (a text session's length, which is its
+ * bytes for ASCII JSON), its id, and a fixed share for the objects around them.
+ */
+function sessionBytes(session: StoredSession): number {
+  return 128 + 2 * session.id.length + (exactText(session)?.length ?? session.value.byteLength)
 }

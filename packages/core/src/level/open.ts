@@ -28,6 +28,7 @@ import { ensureDirectory, inspectDirectory, readOwner, removePid, writePid } fro
 export interface SharedBackendOptions {
   sync: boolean
   cacheSize: number
+  cacheBytes: number
   /** The store's codec is a text codec (the first store's choice applies to a shared handle). */
   text: boolean
 }
