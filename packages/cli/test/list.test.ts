@@ -53,14 +53,14 @@ describe('levelsession list', () => {
       cleanupInterval: 0,
       userId: (d) => d.user,
     })
-    await store.set('id\rhidden', { user: 'eve\u001b[2K\u001b]0;title\u0007' })
+    await store.set('id\rhidden', { user: 'eve\u001b[2K\u001b]0;title\u0007\u009b2J\u007f' })
     await store.close()
     const run = await cli(['list', path])
     expect(run.code).toBe(0)
     // eslint-disable-next-line no-control-regex -- none may reach the terminal
-    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/)
-    expect(run.stdout).toContain('id\\rhidden')
-    expect(run.stdout).toContain('eve\\u001b[2K\\u001b]0;title\\u0007')
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    expect(run.stdout).toContain('id\\u000dhidden')
+    expect(run.stdout).toContain('eve\\u001b[2K\\u001b]0;title\\u0007\\u009b2J\\u007f')
   })
 
   it('rejects a bad --limit as wrong usage', async () => {

@@ -74,21 +74,22 @@ export interface SessionStoreOptions<D = SessionData> {
   now?: () => number
 }
 
-export interface LifetimeOptions {
+export interface SetOptions {
   /** Lifetime in ms from now (sliding) or from creation (fixed). @default maxAge */
   ttl?: number
 }
 
-export interface SetOptions extends LifetimeOptions {
+/** `set` options that may skip the write, so that `set` may resolve to `undefined`. */
+export interface SetIfExistsOptions extends SetOptions {
   /**
    * Write only over a live session: when the session is gone (destroyed, signed out everywhere,
    * expired) nothing is written and `set` resolves to `undefined`. For saving a session a request
    * loaded: a request still running when its session is deleted must not bring it back.
    */
-  ifExists?: boolean
+  ifExists: boolean
 }
 
-export interface TouchOptions<D = SessionData> extends LifetimeOptions {
+export interface TouchOptions<D = SessionData> extends SetOptions {
   /**
    * Changes part of the stored data in the same atomic step, e.g. the cookie of an
    * express-session record. Receives the stored data (never the caller's possibly stale copy);

@@ -135,7 +135,11 @@ export class Session<D extends object = Data> {
    */
   async regenerate(): Promise<void> {
     // The store first: if it fails, the session is left as it was.
-    if (this.#stored) await this.#store.destroy(this.#id)
+    if (this.#stored && !(await this.#store.destroy(this.#id))) {
+      // Deleted meanwhile (signed out everywhere): its data must not live on under a new id.
+      this.#reset()
+      return
+    }
     this.#id = generateSessionId()
     this.#stored = false
     this.#force = true
@@ -147,6 +151,11 @@ export class Session<D extends object = Data> {
    */
   async destroy(): Promise<void> {
     if (this.#stored) await this.#store.destroy(this.#id)
+    this.#reset()
+  }
+
+  /** An empty new session under a new id, saved only if written to; the cookie is cleared. */
+  #reset(): void {
     this.#id = generateSessionId()
     this.#data = {}
     this.#snapshot = snapshot(this.#data)

@@ -77,7 +77,8 @@ export type TestOptions = Partial<SessionOptions<Data>>
 /**
  * A test app on a temp directory: `/` counts visits, `/read` only reads, `/peek` does not look at
  * the session, `/login` regenerates, `/logout` destroys, `/logout-everywhere` uses the user index,
- * `/gate?views=n` sets `views` and then waits for the test's `gate`.
+ * `/gate?views=n` sets `views` and then waits for the test's `gate` (then regenerates with
+ * `&regenerate`).
  */
 export async function makeApp(options: TestOptions = {}) {
   const hasStorage = 'store' in options || 'db' in options || 'path' in options
@@ -115,6 +116,7 @@ export async function makeApp(options: TestOptions = {}) {
     s.set('views', Number(c.req.query('views')))
     routeGate.arrived()
     await routeGate.opened
+    if (c.req.query('regenerate') !== undefined) await s.regenerate()
     return c.json(show(s))
   })
   app.get('/peek', (c) => c.text('peek'))

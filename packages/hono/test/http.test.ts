@@ -482,21 +482,36 @@ describe('user index', () => {
     expect(await store.listUser('ann')).toEqual([])
   })
 
-  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+  /**
+   * Ann signs in; a slow request on her stolen cookie loads her session and reaches the gate at
+   * `path`; she signs out everywhere; the gate opens. Resolves to that request's response.
+   */
+  async function signedOutDuring(path: string) {
     const { client, store, gate } = await makeApp()
     const laptop = client()
     await laptop.post('/login?user=ann')
     const thief = client()
     thief.cookie = laptop.cookie
-    // A slow request on the stolen cookie has loaded ann's session and changes it...
-    const slow = thief.request('/gate?views=7')
+    const slow = thief.request(path)
     await gate.reached
-    // ...when ann signs out everywhere.
     expect(await store.destroyUser('ann')).toBe(1)
     gate.open()
-    const res = await slow
+    return { res: await slow, store }
+  }
+
+  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+    const { res, store } = await signedOutDuring('/gate?views=7')
+    // It answered from what it had loaded, but its save wrote nothing and cleared the cookie.
     expect(await res.json()).toMatchObject({ user: 'ann', views: 7 })
-    // Its save wrote nothing and cleared the cookie: signed out.
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
+    expect(await store.listUser('ann')).toEqual([])
+    expect(await store.count()).toBe(0)
+  })
+
+  it('regenerate after a sign-out everywhere carries nothing to the new id', async () => {
+    const { res, store } = await signedOutDuring('/gate?views=7&regenerate')
+    // The handler goes on with an empty session, and nothing is written.
+    expect(await res.json()).toMatchObject({ user: null, views: null, isNew: true })
     expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
     expect(await store.listUser('ann')).toEqual([])
     expect(await store.count()).toBe(0)

@@ -50,6 +50,8 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
   #closing: Promise<void> | undefined
   /** The key each request's session was loaded under (koa-session passes `ctx` to both calls). */
   readonly #loaded = new WeakMap<object, string>()
+  /** Requests whose loaded session was already gone when they destroyed it (see `destroy`). */
+  readonly #gone = new WeakSet<object>()
 
   /**
    * @param options - core options such as `{ path: './data/sessions' }`, or `{ store }`
@@ -110,16 +112,28 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
       return
     }
     const ctx = options?.ctx
-    const loaded = ctx !== null && typeof ctx === 'object' && this.#loaded.get(ctx) === key
+    const request = ctx !== null && typeof ctx === 'object' ? ctx : undefined
+    // A loaded session, or one carried to a new key by regenerate after it was deleted
+    // meanwhile: written only over a live session, so neither comes back.
+    const ifExists =
+      request !== undefined && (this.#loaded.get(request) === key || this.#gone.has(request))
     await this.core.set(key, sess, {
       ...(lifetime.ttl === undefined ? {} : { ttl: lifetime.ttl }),
-      ifExists: loaded,
+      ifExists,
     })
   }
 
-  /** Removes the session under `key`; idempotent (a key never written is fine). */
-  async destroy(key: string, _options?: DestroyOptions): Promise<void> {
-    await this.core.destroy(key)
+  /**
+   * Removes the session under `key`; idempotent (a key never written is fine). When it was the
+   * session `ctx` loaded and it is already gone (signed out everywhere meanwhile), that request's
+   * later saves write nothing: koa-session's `regenerate` would carry its data to a new key.
+   */
+  async destroy(key: string, options?: DestroyOptions): Promise<void> {
+    const existed = await this.core.destroy(key)
+    const ctx = options?.ctx
+    if (!existed && ctx !== null && typeof ctx === 'object' && this.#loaded.get(ctx) === key) {
+      this.#gone.add(ctx)
+    }
   }
 
   /**

@@ -58,7 +58,8 @@ export interface TestApp {
 /**
  * A real Koa app with koa-session on `store`:
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
- * - `GET /gate?views=n` sets `views`, then waits for the test's gate
+ * - `GET /gate?views=n` sets `views`, then waits for the test's gate (then regenerates with
+ *   `&regenerate`)
  * - `POST /login?name=x` regenerates the session, then stores `user`
  * - `POST /logout` assigns `ctx.session = null`
  * - `POST /logout-others` and `POST /logout-everywhere` call `destroyUser`
@@ -93,6 +94,7 @@ export async function startApp(
       ctx.body = view(ctx)
       routeGate.arrived()
       await routeGate.opened
+      if (ctx.query.regenerate !== undefined) await ctx.session.regenerate()
     } else if (route === 'POST /login') {
       await ctx.session.regenerate()
       ctx.session.user = String(ctx.query.name)

@@ -223,25 +223,40 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     await browser.get('/count').expect(200, { key, views: 2, user: null, isNew: false })
   })
 
-  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+  /**
+   * Ann signs in; a slow request on her stolen cookies loads her session and reaches the gate at
+   * `path`; she signs out everywhere; the gate opens. Resolves once that request has ended.
+   */
+  async function signedOutDuring(path: string) {
     const store = await openStore()
     const app = await startApp(store, {}, Koa)
     const login = await request(app.url).post('/login?name=ann').expect(200)
-    const cookies = (login.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0])
-    const stolen = cookies.join('; ')
-    // A slow request on the stolen cookie has loaded ann's session and changes it...
+    const stolen = (login.headers['set-cookie'] as unknown as string[])
+      .map((c) => c.split(';')[0])
+      .join('; ')
     const slow = request(app.url)
-      .get('/gate?views=7')
+      .get(path)
       .set('cookie', stolen)
       .then((res) => res)
     await app.gate.reached
-    // ...when ann signs out everywhere.
     expect(await store.destroyUser('ann')).toBe(1)
     app.gate.open()
-    expect(view(await slow)).toMatchObject({ user: 'ann', views: 7 })
+    return { res: await slow, store, url: app.url, stolen }
+  }
+
+  it('a request still running when its session is signed out everywhere does not bring it back', async () => {
+    const { res, store, url, stolen } = await signedOutDuring('/gate?views=7')
+    expect(view(res)).toMatchObject({ user: 'ann', views: 7 })
     // Its save did not write the session back: the cookie is signed out.
-    const after = view(await request(app.url).get('/peek').set('cookie', stolen).expect(200))
+    const after = view(await request(url).get('/peek').set('cookie', stolen).expect(200))
     expect(after).toMatchObject({ user: null, isNew: true })
+    expect(await store.core.listUser('ann')).toEqual([])
+    expect(await store.core.count()).toBe(0)
+  })
+
+  it('regenerate after a sign-out everywhere carries nothing to the new key', async () => {
+    const { res, store } = await signedOutDuring('/gate?views=7&regenerate')
+    expect(res.status).toBe(200)
     expect(await store.core.listUser('ann')).toEqual([])
     expect(await store.core.count()).toBe(0)
   })

@@ -70,10 +70,12 @@ export function register(program: Command): void {
 }
 
 /**
- * `text` safe for a terminal: control characters (which ids and user ids may hold, and which
- * could move the cursor or retitle the window) shown as JSON escapes.
+ * `text` safe for a terminal: C0 and C1 control characters and DEL (which ids and user ids may
+ * hold, and which could move the cursor or retitle the window) shown as `\uXXXX`.
  */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- finding them is the point
-  return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
+
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g

@@ -776,9 +776,12 @@ function prefixRange(prefix: string): [string, string] {
 }
 
 /**
- * What a cached session counts for: its encoded size (a text session's length, which is its
- * bytes for ASCII JSON), its id, and a fixed share for the objects around them.
+ * What a cached session counts for: its bytes, or for a text session two per character (what V8
+ * may use for a string), its id, and a fixed share for the objects around them.
  */
 function sessionBytes(session: StoredSession): number {
-  return 128 + 2 * session.id.length + (exactText(session)?.length ?? session.value.byteLength)
+  const text = exactText(session)
+  return (
+    128 + 2 * session.id.length + (text === undefined ? session.value.byteLength : 2 * text.length)
+  )
 }
