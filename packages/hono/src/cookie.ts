@@ -19,12 +19,6 @@ export function cookieMaxAge(ms: number): number {
   return Math.min(MAX_COOKIE_AGE_SECONDS, Math.ceil(ms / 1000))
 }
 
-/** A session id read from a signed cookie; `stale` when an older secret (not the first) signed it. */
-export interface SignedId {
-  id: string
-  stale: boolean
-}
-
 /**
  * The session id from a correctly signed cookie, or `undefined` when there is none, it is
  * unsigned or tampered with, or it is not a well-formed id.
@@ -32,12 +26,12 @@ export interface SignedId {
 export async function readSessionId(
   c: Context,
   settings: ResolvedSettings,
-): Promise<SignedId | undefined> {
-  for (const [i, secret] of settings.secrets.entries()) {
+): Promise<string | undefined> {
+  for (const secret of settings.secrets) {
     const value = await getSignedCookie(c, secret, settings.cookie.name)
     // `undefined`: no cookie, or no signature at all; `false`: not signed with this secret.
     if (value === undefined) return undefined
-    if (value !== false) return isValidSessionId(value) ? { id: value, stale: i > 0 } : undefined
+    if (value !== false) return isValidSessionId(value) ? value : undefined
   }
   return undefined
 }

@@ -81,20 +81,16 @@ export function session<D extends object = Record<string, unknown>>(
   const { rolling, renew } = settings
 
   const handler: MiddlewareHandler<SessionEnv<D>> = async function session(c, next) {
-    const signed = await readSessionId(c, settings)
+    const id = await readSessionId(c, settings)
     // A signed id the store does not know (expired, destroyed) is dropped: the new session gets
     // a new id, never the client's.
-    const record = signed === undefined ? undefined : await store.get(signed.id)
+    const record = id === undefined ? undefined : await store.get(id)
     const current = new Session<D>(store, record)
     c.set('session', current)
     await next()
     const action = await current[kCommit]({ ttl, rolling, renew, now: store.options.now() })
-    // A cookie an older secret signed is signed again with the first, even when nothing was
-    // written: one visit per browser, and that secret can be retired.
-    const resign = action === undefined && signed?.stale === true && current.id === signed.id
-    if (action === 'set' || (resign && record !== undefined)) {
-      await writeSessionCookie(c, current.id, settings)
-    } else if (action === 'clear') clearSessionCookie(c, settings)
+    if (action === 'set') await writeSessionCookie(c, current.id, settings)
+    else if (action === 'clear') clearSessionCookie(c, settings)
   }
   return Object.assign(handler, {
     store,
