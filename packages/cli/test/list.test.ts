@@ -54,6 +54,7 @@ describe('levelsession list', () => {
       userId: (d) => d.user,
     })
     await store.set('id\rhidden', { user: 'eve\u001b[2K\u001b]0;title\u0007\u009b2J\u007f' })
+    await store.set('fake\\u000d', { user: 'rtl\u202eevil' })
     await store.close()
     const run = await cli(['list', path])
     expect(run.code).toBe(0)
@@ -61,6 +62,9 @@ describe('levelsession list', () => {
     expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
     expect(run.stdout).toContain('id\\u000dhidden')
     expect(run.stdout).toContain('eve\\u001b[2K\\u001b]0;title\\u0007\\u009b2J\\u007f')
+    // A literal backslash cannot pass for an escape; bidi overrides are escaped too.
+    expect(run.stdout).toContain('fake\\\\u000d')
+    expect(run.stdout).toContain('rtl\\u202eevil')
   })
 
   it('rejects a bad --limit as wrong usage', async () => {

@@ -129,12 +129,12 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
    * its `createdAt` and `expiresAt`; a missing or expired one starts again. Both stop at
    * `createdAt + maxLifetime`.
    */
-  set(id: string, data: D, options: SetIfExistsOptions): Promise<SessionRecord<D> | undefined>
   set(id: string, data: D, options?: SetOptions): Promise<SessionRecord<D>>
+  set(id: string, data: D, options: SetIfExistsOptions): Promise<SessionRecord<D> | undefined>
   set(
     id: string,
     data: D,
-    options: SetOptions & { ifExists?: boolean } = {},
+    options: SetIfExistsOptions = {},
   ): Promise<SessionRecord<D> | undefined> {
     // Only with ifExists: whether the last run of the mutation found no live session.
     const skip = options.ifExists === true ? { skipped: false } : undefined

@@ -74,22 +74,27 @@ export interface SessionStoreOptions<D = SessionData> {
   now?: () => number
 }
 
-export interface SetOptions {
+export interface LifetimeOptions {
   /** Lifetime in ms from now (sliding) or from creation (fixed). @default maxAge */
   ttl?: number
 }
 
+/** `set` options that always write: `set` resolves to the stored record. */
+export interface SetOptions extends LifetimeOptions {
+  ifExists?: false
+}
+
 /** `set` options that may skip the write, so that `set` may resolve to `undefined`. */
-export interface SetIfExistsOptions extends SetOptions {
+export interface SetIfExistsOptions extends LifetimeOptions {
   /**
    * Write only over a live session: when the session is gone (destroyed, signed out everywhere,
    * expired) nothing is written and `set` resolves to `undefined`. For saving a session a request
    * loaded: a request still running when its session is deleted must not bring it back.
    */
-  ifExists: boolean
+  ifExists?: boolean
 }
 
-export interface TouchOptions<D = SessionData> extends SetOptions {
+export interface TouchOptions<D = SessionData> extends LifetimeOptions {
   /**
    * Changes part of the stored data in the same atomic step, e.g. the cookie of an
    * express-session record. Receives the stored data (never the caller's possibly stale copy);

@@ -50,8 +50,6 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
   #closing: Promise<void> | undefined
   /** The key each request's session was loaded under (koa-session passes `ctx` to both calls). */
   readonly #loaded = new WeakMap<object, string>()
-  /** Requests whose loaded session was already gone when they destroyed it (see `destroy`). */
-  readonly #gone = new WeakSet<object>()
 
   /**
    * @param options - core options such as `{ path: './data/sessions' }`, or `{ store }`
@@ -113,10 +111,9 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     }
     const ctx = options?.ctx
     const request = ctx !== null && typeof ctx === 'object' ? ctx : undefined
-    // A loaded session, or one carried to a new key by regenerate after it was deleted
-    // meanwhile: written only over a live session, so neither comes back.
-    const ifExists =
-      request !== undefined && (this.#loaded.get(request) === key || this.#gone.has(request))
+    // The session this request loaded is written only over a live one: deleted meanwhile, it
+    // stays deleted.
+    const ifExists = request !== undefined && this.#loaded.get(request) === key
     await this.core.set(key, sess, {
       ...(lifetime.ttl === undefined ? {} : { ttl: lifetime.ttl }),
       ifExists,
@@ -125,14 +122,15 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
 
   /**
    * Removes the session under `key`; idempotent (a key never written is fine). When it was the
-   * session `ctx` loaded and it is already gone (signed out everywhere meanwhile), that request's
-   * later saves write nothing: koa-session's `regenerate` would carry its data to a new key.
+   * session `ctx` loaded and it is already gone (signed out everywhere meanwhile), the request's
+   * session is emptied: koa-session's `regenerate` would otherwise carry the deleted session's
+   * data to a new key. What the handler sets afterwards (a sign-in) is saved as usual.
    */
   async destroy(key: string, options?: DestroyOptions): Promise<void> {
     const existed = await this.core.destroy(key)
     const ctx = options?.ctx
     if (!existed && ctx !== null && typeof ctx === 'object' && this.#loaded.get(ctx) === key) {
-      this.#gone.add(ctx)
+      emptySession((ctx as { session?: unknown }).session)
     }
   }
 
@@ -153,4 +151,13 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     this.#closing ??= this.#owned ? this.core.close() : Promise.resolve()
     return this.#closing
   }
+}
+
+/** Deletes the data fields of koa-session's `Session` (those its `toJSON` gives), in place. */
+function emptySession(session: unknown): void {
+  if (session === null || typeof session !== 'object') return
+  const { toJSON } = session as { toJSON?: unknown }
+  if (typeof toJSON !== 'function') return
+  const fields = toJSON.call(session) as Record<string, unknown>
+  for (const field of Object.keys(fields)) delete (session as Record<string, unknown>)[field]
 }

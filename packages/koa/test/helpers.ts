@@ -59,7 +59,7 @@ export interface TestApp {
  * A real Koa app with koa-session on `store`:
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
  * - `GET /gate?views=n` sets `views`, then waits for the test's gate (then regenerates with
- *   `&regenerate`)
+ *   `&regenerate`, then signs in with `&user=x`)
  * - `POST /login?name=x` regenerates the session, then stores `user`
  * - `POST /logout` assigns `ctx.session = null`
  * - `POST /logout-others` and `POST /logout-everywhere` call `destroyUser`
@@ -95,6 +95,7 @@ export async function startApp(
       routeGate.arrived()
       await routeGate.opened
       if (ctx.query.regenerate !== undefined) await ctx.session.regenerate()
+      if (typeof ctx.query.user === 'string') ctx.session.user = ctx.query.user
     } else if (route === 'POST /login') {
       await ctx.session.regenerate()
       ctx.session.user = String(ctx.query.name)

@@ -70,12 +70,16 @@ export function register(program: Command): void {
 }
 
 /**
- * `text` safe for a terminal: C0 and C1 control characters and DEL (which ids and user ids may
- * hold, and which could move the cursor or retitle the window) shown as `\uXXXX`.
+ * `text` safe for a terminal: control characters (which ids and user ids may hold, and which
+ * could move the cursor or retitle the window) and bidirectional overrides shown as `\uXXXX`,
+ * and a backslash doubled, so that an escape cannot be faked.
  */
 function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return text.replace(UNPRINTABLE, (c) =>
+    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
+/** Controls (C0, DEL, C1), bidirectional overrides and isolates, and the escape's own backslash. */
 // eslint-disable-next-line no-control-regex -- finding them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+const UNPRINTABLE = /[\\\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
