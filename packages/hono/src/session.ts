@@ -135,10 +135,14 @@ export class Session<D extends object = Data> {
    */
   async regenerate(): Promise<void> {
     // The store first: if it fails, the session is left as it was.
-    if (this.#stored && !(await this.#store.destroy(this.#id))) {
-      // Deleted meanwhile (signed out everywhere): its data must not live on under a new id.
-      this.#reset()
-      return
+    if (this.#stored) {
+      const existed = await this.#store.destroy(this.#id)
+      // Deleted meanwhile (signed out everywhere) or expired during the request, swept or not:
+      // as with a save (core's ifExists), its data must not live on under a new id.
+      if (!existed || this.#expiresAt <= this.#store.options.now()) {
+        this.#reset()
+        return
+      }
     }
     this.#id = generateSessionId()
     this.#stored = false

@@ -516,4 +516,21 @@ describe('user index', () => {
     expect(await store.listUser('ann')).toEqual([])
     expect(await store.count()).toBe(0)
   })
+
+  it('regenerate of a session that expired during the request starts empty, swept or not', async () => {
+    for (const swept of [false, true]) {
+      const clock = manualClock()
+      const { client, store, gate } = await makeApp({ now: clock.now, cookie: { maxAge: 60_000 } })
+      const c = client()
+      await c.post('/login?user=ann')
+      const slow = c.request('/gate?views=7&regenerate')
+      await gate.reached
+      clock.advance(60_000)
+      if (swept) await store.prune()
+      gate.open()
+      const res = await slow
+      expect(await res.json(), `swept: ${swept}`).toMatchObject({ user: null, isNew: true })
+      expect(await store.listUser('ann')).toEqual([])
+    }
+  })
 })
