@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream'
-import { describe, expect, it } from 'vitest'
-import { formatBytes, formatDuration, LineWriter, OutputClosedError, table } from './output.js'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  formatBytes,
+  formatDuration,
+  LineWriter,
+  OutputClosedError,
+  printable,
+  printResult,
+  table,
+} from './output.js'
 
 describe('LineWriter', () => {
   it('waits for drain when the stream is full, and keeps every line in order', async () => {
@@ -57,5 +65,25 @@ describe('formatting', () => {
         ['long', '2'],
       ]),
     ).toEqual(['a     1', 'long  2'])
+  })
+})
+
+describe('terminal safety', () => {
+  it('human output escapes controls and bidi overrides, and keeps its line breaks', () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    let written: string[]
+    try {
+      printResult(false, {}, () => ['key \u001b[2Kx\u009b', 'rtl \u202e.'])
+      printResult(true, { id: '\u001b' }, () => 'unused')
+    } finally {
+      written = write.mock.calls.map(([text]) => String(text))
+      write.mockRestore()
+    }
+    expect(written).toEqual(['key \\u001b[2Kx\\u009b\nrtl \\u202e.\n', '{"id":"\\u001b"}\n'])
+  })
+
+  it('printable makes one value unambiguous on its line', () => {
+    expect(printable('a\nb\\u000a\r')).toBe('a\\u000ab\\\\u000a\\u000d')
+    expect(printable('plain id')).toBe('plain id')
   })
 })

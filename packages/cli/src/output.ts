@@ -8,7 +8,10 @@ import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { ErrorReport } from './errors.js'
 
-/** Prints a command's result: one JSON document with `--json`, otherwise the human lines. */
+/**
+ * Prints a command's result: one JSON document with `--json`, otherwise the human lines, with
+ * control characters escaped (they may come from ids, user ids or Redis keys: see `printable`).
+ */
 export function printResult(json: boolean, value: unknown, human: () => string | string[]): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(value)}\n`)
@@ -16,7 +19,7 @@ export function printResult(json: boolean, value: unknown, human: () => string |
   }
   const lines = human()
   const text = Array.isArray(lines) ? lines.join('\n') : lines
-  if (text !== '') process.stdout.write(`${text}\n`)
+  if (text !== '') process.stdout.write(`${terminalSafe(text)}\n`)
 }
 
 /** Prints an error to stderr: `{"error": {...}}` with `--json`, otherwise `error:` and `hint:`. */
@@ -26,8 +29,8 @@ export function printError(json: boolean, report: ErrorReport): void {
     process.stderr.write(`${JSON.stringify({ error })}\n`)
     return
   }
-  process.stderr.write(`error: ${report.message}\n`)
-  if (report.hint !== undefined) process.stderr.write(`hint: ${report.hint}\n`)
+  process.stderr.write(`error: ${terminalSafe(report.message)}\n`)
+  if (report.hint !== undefined) process.stderr.write(`hint: ${terminalSafe(report.hint)}\n`)
 }
 
 /** A note for people on stderr (kept off stdout, which may carry data). */
@@ -143,4 +146,25 @@ export function formatTime(ms: number | undefined, now = Date.now()): string {
 export function table(rows: readonly (readonly [string, string])[]): string[] {
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`)
+}
+
+/** Control characters (line breaks aside) and bidirectional overrides and isolates. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * One value (an id, a user id) safe for a terminal and unambiguous on its line: control
+ * characters, line breaks included, and bidirectional overrides as `\uXXXX`, and a backslash
+ * doubled, so that an escape cannot be faked.
+ */
+export function printable(text: string): string {
+  return terminalSafe(text.replace(/\\/g, '\\\\')).replace(/\n/g, '\\u000a')
+}
+
+/**
+ * Text for a terminal: control characters (which could move the cursor, rewrite lines or retitle
+ * the window) and bidirectional overrides and isolates as `\uXXXX`; line breaks kept.
+ */
+function terminalSafe(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

@@ -64,7 +64,8 @@ export class ClockCache<V> {
       return
     }
     const slot =
-      this.#free.pop() ?? (this.#keys.length < this.#capacity ? this.#keys.length : this.#evict())
+      this.#free.pop() ??
+      (this.#keys.length < this.#capacity ? this.#keys.length : this.#evict(undefined))
     this.#keys[slot] = key
     this.#values[slot] = value
     this.#used[slot] = 0
@@ -93,29 +94,14 @@ export class ClockCache<V> {
     this.#hand = 0
   }
 
-  /** Frees the slot of the first entry from the hand on that has not been used since last passed. */
-  #evict(): number {
-    // Every slot is full here (no free ones): the sweep ends within two turns.
-    for (;;) {
-      const slot = this.#hand
-      this.#hand = slot + 1 === this.#capacity ? 0 : slot + 1
-      if (this.#used[slot] === 1) {
-        this.#used[slot] = 0
-        continue
-      }
-      this.#slots.delete(this.#keys[slot]!)
-      this.#empty(slot)
-      return slot
-    }
-  }
-
   /**
-   * Evicts entries by the same sweep, `keep` (the one just written) excepted, until the bytes fit:
-   * `keep` alone fits, so the sweep ends.
+   * Frees and returns the slot of the first entry from the hand on that has not been used since
+   * last passed, skipping empty slots and `keep`. Some other entry exists whenever this is
+   * called, so the sweep ends within two turns.
    */
-  #shrink(keep: number): void {
+  #evict(keep: number | undefined): number {
     const slots = this.#keys.length
-    while (this.#bytes > this.#maxBytes) {
+    for (;;) {
       const slot = this.#hand < slots ? this.#hand : 0
       this.#hand = slot + 1 === slots ? 0 : slot + 1
       const key = this.#keys[slot]
@@ -126,8 +112,13 @@ export class ClockCache<V> {
       }
       this.#slots.delete(key)
       this.#empty(slot)
-      this.#free.push(slot)
+      return slot
     }
+  }
+
+  /** Evicts until the bytes fit; `keep` (the entry just written) fits alone, so this ends. */
+  #shrink(keep: number): void {
+    while (this.#bytes > this.#maxBytes) this.#free.push(this.#evict(keep))
   }
 
   #empty(slot: number): void {

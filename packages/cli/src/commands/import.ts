@@ -21,7 +21,7 @@ import { type Command, Option } from 'commander'
 import type { AnyData } from '../database.js'
 import { CliError, usageError } from '../errors.js'
 import { type ProgressFlags, positiveInteger, withProgress } from '../options.js'
-import { formatDuration, printResult } from '../output.js'
+import { formatDuration, printable, printResult } from '../output.js'
 import { createProgress } from '../progress.js'
 import {
   checkRedisUrl,
@@ -245,9 +245,8 @@ async function importFile(target: Target, file: string, options: ImportFlags): P
   )
   const { into, ...report } = result
   report.rejects.sort((a, b) => ('line' in a && 'line' in b ? a.line - b.line : 0))
-  const creation = target.kind === 'level' ? 'Created the database and imported' : 'Imported'
   printResult(options.json === true, report, () => [
-    `${result.created ? creation : 'Imported'} ${plural(result.imported, 'session')} into ${into} ` +
+    `${imported(target, result.created)} ${plural(result.imported, 'session')} into ${into} ` +
       `from ${result.file} in ${formatDuration(result.durationMs)}; skipped ${result.skipped} ` +
       `expired; rejected ${plural(result.rejected, 'line')}.`,
     ...rejectLines(result),
@@ -323,8 +322,8 @@ async function importFromRedis(
   )
   const { into, ...report } = result
   printResult(options.json === true, report, () => [
-    `${result.created && target.kind === 'level' ? 'Created the database and imported' : 'Imported'} ` +
-      `${plural(result.imported, 'session')} into ${into} from ${result.from} prefix ` +
+    `${imported(target, result.created)} ${plural(result.imported, 'session')} into ${into} ` +
+      `from ${result.from} prefix ` +
       `${result.fromPrefix} in ${formatDuration(result.durationMs)}; skipped ${result.skipped} ` +
       `expired; rejected ${plural(result.rejected, 'key')}.`,
     ...(result.withoutOwner === undefined || result.withoutOwner === 0
@@ -377,11 +376,14 @@ async function restoreAll(
           else counts.skipped++
         },
         (error: unknown) => {
-          if (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) {
-            reject(where, error.message)
-          } else if (error instanceof TypeError || error instanceof RangeError) {
-            reject(where, error.message)
-          } else failure ??= error
+          // The session itself is refused (too large, a bad user id): reject it. Any other
+          // failure is the store's: stop.
+          const refused =
+            (isSessionError(error) && error.code.startsWith('ERR_SESSION_')) ||
+            error instanceof TypeError ||
+            error instanceof RangeError
+          if (refused) reject(where, error.message)
+          else failure ??= error
         },
       )
       inflight.add(task)
@@ -410,7 +412,7 @@ function sameDatabase(a: string, b: string): boolean {
 function rejectLines(result: Counts): string[] {
   return [
     ...result.rejects.map(
-      (r) => `  ${'line' in r ? `line ${r.line}` : `key ${r.key}`}: ${r.reason}`,
+      (r) => `  ${'line' in r ? `line ${r.line}` : `key ${printable(r.key)}`}: ${r.reason}`,
     ),
     ...(result.rejected > result.rejects.length
       ? [`  ... and ${result.rejected - result.rejects.length} more`]
@@ -426,6 +428,11 @@ function failOnRejects(rejected: number, unit: 'line' | 'key'): void {
       `every other ${unit} was imported.`,
     { details: { rejected } },
   )
+}
+
+/** The report's first word: a LevelDB directory made by the import says so. */
+function imported(target: Target, created: boolean): string {
+  return created && target.kind === 'level' ? 'Created the database and imported' : 'Imported'
 }
 
 function plural(n: number, unit: string): string {

@@ -7,7 +7,7 @@ import type { SessionRecord } from '@levelsession/core'
 import { Option, type Command } from 'commander'
 import { type AnyData, withStore } from '../database.js'
 import { type JsonOptions, positiveInteger, withJson } from '../options.js'
-import { LineWriter, OutputClosedError } from '../output.js'
+import { LineWriter, OutputClosedError, printable } from '../output.js'
 
 interface ListOptions extends JsonOptions {
   user?: string
@@ -68,18 +68,3 @@ export function register(program: Command): void {
     }
   })
 }
-
-/**
- * `text` safe for a terminal: control characters (which ids and user ids may hold, and which
- * could move the cursor or retitle the window) and bidirectional overrides shown as `\uXXXX`,
- * and a backslash doubled, so that an escape cannot be faked.
- */
-function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) =>
-    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
-}
-
-/** Controls (C0, DEL, C1), bidirectional overrides and isolates, and the escape's own backslash. */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const UNPRINTABLE = /[\\\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
