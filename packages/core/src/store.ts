@@ -258,11 +258,16 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     return { encoded: await encodeValue(codec, current.id, next, maxSessionBytes), userId }
   }
 
-  /** Removes a session; idempotent. Resolves to whether one was stored. */
+  /**
+   * Removes a session; idempotent. Resolves to whether a live session was removed: an expired one
+   * the cleaner has not swept yet is removed too, and counts as none (as in `destroyUser`), so a
+   * caller can tell "signed out just now" from "already gone".
+   */
   destroy(id: string): Promise<boolean> {
     return this.#op('destroy', async () => {
       if (!isValidSessionId(id)) return false
-      return this.backend.delete(id)
+      const removed = await this.backend.delete(id)
+      return removed !== undefined && this.#isLive(removed, this.#now())
     })
   }
 

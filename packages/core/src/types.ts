@@ -241,8 +241,12 @@ export interface Backend {
     mutate: SessionMutation,
     options?: UpdateOptions,
   ): Promise<StoredSession | undefined>
-  /** Deletes one session and its index entries; resolves to whether it existed. */
-  delete(id: string): Promise<boolean>
+  /**
+   * Deletes one session and its index entries, expired or not; resolves to the session as it was
+   * stored, or `undefined` when there was none (or only an unreadable record, deleted too). The
+   * store decides from it whether a live session was removed.
+   */
+  delete(id: string): Promise<StoredSession | undefined>
   /** Sessions indexed under `userId`, expired or not. */
   listUser(userId: string): Promise<StoredSession[]>
   /** Every stored session, expired or not. Breaking out of the loop releases the cursor. */

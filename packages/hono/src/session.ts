@@ -136,10 +136,11 @@ export class Session<D extends object = Data> {
   async regenerate(): Promise<void> {
     // The store first: if it fails, the session is left as it was.
     if (this.#stored) {
-      const existed = await this.#store.destroy(this.#id)
-      // Deleted meanwhile (signed out everywhere) or expired during the request, swept or not:
-      // as with a save (core's ifExists), its data must not live on under a new id.
-      if (!existed || this.#expiresAt <= this.#store.options.now()) {
+      const live = await this.#store.destroy(this.#id)
+      // Deleted meanwhile (signed out everywhere) or expired during the request, swept or not
+      // (core's destroy counts only live sessions): as with a save (core's ifExists), its data
+      // must not live on under a new id.
+      if (!live) {
         this.#reset()
         return
       }

@@ -262,6 +262,31 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     for await (const record of store.core.entries()) expect(record.data).not.toHaveProperty('user')
   })
 
+  it('regenerate of a session that expired during the request carries nothing, swept or not', async () => {
+    for (const swept of [false, true]) {
+      const clock = manualClock()
+      const store = await openStore({ now: clock.now })
+      const app = await startApp(store, {}, Koa)
+      const login = await request(app.url).post('/login?name=ann').expect(200)
+      const cookie = (login.headers['set-cookie'] as unknown as string[])
+        .map((c) => c.split(';')[0])
+        .join('; ')
+      const slow = request(app.url).get('/gate?views=7&regenerate').set('cookie', cookie)
+      const done = slow.then((res) => res)
+      await app.gate.reached
+      // Past the store's expiry (the sign-in asked for a day); koa-session's own check of
+      // `_expire` runs on the real clock and passed at load.
+      clock.advance(2 * 86_400_000)
+      if (swept) await store.core.prune()
+      app.gate.open()
+      expect((await done).status).toBe(200)
+      expect(await store.core.listUser('ann'), `swept: ${swept}`).toEqual([])
+      for await (const record of store.core.entries()) {
+        expect(record.data, `swept: ${swept}`).not.toHaveProperty('user')
+      }
+    }
+  })
+
   it('a sign-in after regenerate still works when the old session was gone (a double submit)', async () => {
     const { res, store } = await signedOutDuring('/gate?views=7&regenerate&user=bob')
     const key = cookieValue(res)!

@@ -369,15 +369,17 @@ export class RedisBackend implements Backend {
     return stored
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
     try {
-      const existed = await scripts.remove.run<number>(
+      const removed = await scripts.remove.run<Buffer | 0>(
         this.#connection,
         [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
         [id],
+        true,
       )
-      return existed === 1
+      // A copy: the reply is a view of node-redis's read buffer. A corrupt record is no session.
+      return removed === 0 ? undefined : parseRecord(id, Buffer.from(removed)).session
     } finally {
       // Once Redis has answered: a load sent before the delete may have put the old record back.
       this.#hints.delete(id)

@@ -250,9 +250,13 @@ return #ids
 `)
 
 /**
- * Unconditional delete. KEYS: session, expiry index, owners. ARGV: id. Replies 1 when a session
- * was stored.
+ * Unconditional delete. KEYS: session, expiry index, owners. ARGV: id. Replies with the record
+ * removed (so the caller can tell a live session from an expired one), or 0 when there was none
+ * (a key of another type is removed too, and is none).
  */
 export const remove = new Script(`${SHARED}
-return drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1], owner(KEYS[3], ARGV[1]))
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) ~= 'string' then cur = 0 end
+drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1], owner(KEYS[3], ARGV[1]))
+return cur
 `)

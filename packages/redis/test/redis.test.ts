@@ -288,6 +288,10 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
       undefined,
       { t: 1 },
     ])
+    // Removed, and no live session: destroy resolves false.
+    expect(await store.destroy('s')).toBe(false)
+    expect(await client.exists(keys.session('s'))).toBe(0)
+    await store.set('s', { n: 3 })
     expect(await store.destroy('s')).toBe(true)
     expect(await store.backend.verify!()).toEqual([])
   })

@@ -281,12 +281,12 @@ export class LevelBackend implements Backend {
     return this.#write(id, ops, next ?? undefined)
   }
 
-  delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<StoredSession | undefined> {
     return this.#guarded(id, async () => {
       const { current, corrupt } = await this.#readTolerant(id)
-      if (current === undefined && !corrupt) return false
+      if (current === undefined && !corrupt) return undefined
       await this.#commit(id, current, corrupt, null)
-      return current !== undefined
+      return current
     })
   }
 

@@ -432,6 +432,26 @@ export function runStoreConformance(
         expect(await store.get('a')).toBeUndefined()
         await verify(store)
       })
+
+      test('destroy of an expired session not yet swept removes it and resolves false', async () => {
+        const store = await makeStore({
+          maxAge: 1000,
+          userId: (d: SessionData) => d.user as string | undefined,
+        })
+        await store.set('a', { user: 'ann' })
+        await store.set('b', { user: 'ann' })
+        clock.advance(1000)
+        // Still stored: only the cleaner (or a read) removes an expired session.
+        expect(await store.backend.load('a')).toBeDefined()
+        expect(await store.destroy('a')).toBe(false)
+        expect(await store.backend.load('a')).toBeUndefined()
+        expect(await store.destroy('a')).toBe(false)
+        // A live session still counts; the expired one left in the index is the cleaner's.
+        await store.set('c', { user: 'ann' })
+        expect(await store.destroy('c')).toBe(true)
+        expect((await store.listUser('ann')).map((s) => s.id)).toEqual([])
+        await verify(store)
+      })
     })
 
     describe('user index', () => {
