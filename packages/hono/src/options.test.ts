@@ -28,6 +28,26 @@ describe('session() options, checked when the factory runs', () => {
       { path, secret: 's', cookie: { sameSite: 'none', secure: false } },
       /Secure/,
     ],
+    [
+      'a __Secure- name without Secure',
+      { path, secret: 's', cookie: { name: '__Secure-sid', secure: false } },
+      /'__Secure-sid' needs a Secure cookie/,
+    ],
+    [
+      'a __Host- name without Secure (any case)',
+      { path, secret: 's', cookie: { name: '__host-sid', secure: false } },
+      /'__host-sid' needs a Secure cookie/,
+    ],
+    [
+      'a __Host- name with another path',
+      { path, secret: 's', cookie: { name: '__Host-sid', path: '/app' } },
+      /needs cookie\.path '\/'/,
+    ],
+    [
+      'a __Host- name with a domain',
+      { path, secret: 's', cookie: { name: '__Host-sid', domain: 'example.com' } },
+      /needs no cookie\.domain/,
+    ],
     ['a non-boolean rolling', { path, secret: 's', rolling: 'yes' }, /rolling/],
     ['a bad store option', { path, secret: 's', maxAge: -1 }, /maxAge/],
   ]

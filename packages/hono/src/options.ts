@@ -106,7 +106,26 @@ export function resolveSettings(options: SessionSettings, who: string): Resolved
   if (resolved.cookie.sameSite === 'None' && resolved.cookie.secure === false) {
     throw new RangeError(`${who}: options.cookie.sameSite 'None' needs a Secure cookie`)
   }
+  checkPrefix(resolved.cookie, who)
   return resolved
+}
+
+/**
+ * A `__Secure-` or `__Host-` name (cookie prefixes, matched without case as browsers and Hono
+ * do) is a promise browsers enforce: the cookie must be Secure, and a `__Host-` one must have
+ * path `/` and no domain. Hono throws on every write that breaks it, so a mistake fails here.
+ * `secure: 'auto'` becomes `true`: such a cookie is never valid without it (browsers accept
+ * Secure cookies from http://localhost, so development still works).
+ */
+function checkPrefix(cookie: ResolvedCookie, who: string): void {
+  const prefix = /^__(secure|host)-/i.exec(cookie.name)?.[1]?.toLowerCase()
+  if (prefix === undefined) return
+  const needs = (what: string) =>
+    new RangeError(`${who}: options.cookie.name '${cookie.name}' needs ${what}`)
+  if (cookie.secure === false) throw needs('a Secure cookie: leave cookie.secure unset, or true')
+  cookie.secure = true
+  if (prefix === 'host' && cookie.path !== '/') throw needs("cookie.path '/'")
+  if (prefix === 'host' && cookie.domain !== undefined) throw needs('no cookie.domain')
 }
 
 function secrets(value: unknown, who: string): readonly string[] {

@@ -98,6 +98,18 @@ describe('counter and cookie', () => {
     expect((await c.view('/')).views).toBe(2)
   })
 
+  it('a __Host- or __Secure- name makes the cookie Secure, even over plain HTTP', async () => {
+    for (const name of ['__Host-sid', '__Secure-sid']) {
+      const { client } = await makeApp({ cookie: { name } })
+      const c = client()
+      await c.view('/')
+      expect(c.setCookie).toMatch(new RegExp(`^${name}=[^;]+; Path=/; HttpOnly; Secure;`))
+      expect((await c.view('/')).views).toBe(2)
+      await c.post('/logout')
+      expect(c.setCookie).toMatch(new RegExp(`^${name}=; Max-Age=0; Path=/; HttpOnly; Secure;`))
+    }
+  })
+
   it('converts cookie.maxAge from ms to seconds, and stores the session for that long', async () => {
     const clock = manualClock()
     const { client, store } = await makeApp({ now: clock.now, cookie: { maxAge: 90_500 } })
