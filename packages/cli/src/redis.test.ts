@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redactUrl, targetOf } from './redis.js'
+import { redactUrl, redisUrl, targetOf } from './redis.js'
 
 const defaults = { prefix: 'sess:' }
 
@@ -69,6 +69,44 @@ describe('redactUrl', () => {
       }
       expect(message).toMatch(/expects a redis:\/\/ or rediss:\/\/ URL/)
       expect(message).not.toContain('s3cret')
+    }
+  })
+})
+
+describe('redisUrl', () => {
+  const usage = expect.objectContaining({ code: 'ERR_USAGE', exitCode: 2 }) as Error
+
+  it('takes a URL as given, or from the environment variable env:NAME names', () => {
+    expect(redisUrl('--redis', 'redis://h:6379')).toBe('redis://h:6379')
+    process.env.LS_TEST_REDIS_URL = 'rediss://u:s3cret@h:6380'
+    try {
+      expect(redisUrl('--from-redis', 'env:LS_TEST_REDIS_URL')).toBe('rediss://u:s3cret@h:6380')
+    } finally {
+      delete process.env.LS_TEST_REDIS_URL
+    }
+  })
+
+  it('refuses a variable that is unset or empty, and a value that is no URL, as wrong usage', () => {
+    delete process.env.LS_TEST_REDIS_URL
+    expect(() => redisUrl('--redis', 'env:LS_TEST_REDIS_URL')).toThrow(usage)
+    expect(() => redisUrl('--redis', 'env:LS_TEST_REDIS_URL')).toThrow(
+      '--redis env:LS_TEST_REDIS_URL: the environment variable LS_TEST_REDIS_URL is not set.',
+    )
+    expect(() => redisUrl('--redis', 'env:')).toThrow(usage)
+    process.env.LS_TEST_REDIS_URL = ''
+    try {
+      expect(() => redisUrl('--redis', 'env:LS_TEST_REDIS_URL')).toThrow(/is not set/)
+      process.env.LS_TEST_REDIS_URL = 'u:s3cret@h:6379'
+      let message = ''
+      try {
+        redisUrl('--redis', 'env:LS_TEST_REDIS_URL')
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(/^--redis \(from \$LS_TEST_REDIS_URL\) expects a redis:\/\//)
+      expect(message).not.toContain('s3cret')
+    } finally {
+      delete process.env.LS_TEST_REDIS_URL
     }
   })
 })

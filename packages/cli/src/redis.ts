@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander'
 import { createClient, createCluster } from 'redis'
 import { type AnyData, type OpenedStore, storedOwners, withStore } from './database.js'
 import { CliError, usageError } from './errors.js'
+import { printable } from './output.js'
 import { positiveInteger } from './options.js'
 
 /** Ms to wait for the connection to Redis. */
@@ -75,14 +76,14 @@ export function targetOf(
       `levelsession ${command} --redis <url> [file]`,
     )
   }
-  checkRedisUrl('--redis', flags.redis)
+  const url = redisUrl('--redis', flags.redis)
   if (flags.prefix === undefined || flags.prefix === '' || /[{}]/.test(flags.prefix)) {
     throw usageError('--prefix must be non-empty and must not contain { or }.')
   }
   return {
     target: {
       kind: 'redis',
-      url: flags.redis,
+      url,
       prefix: flags.prefix,
       cluster: flags.cluster === true,
       buckets: flags.buckets,
@@ -91,8 +92,26 @@ export function targetOf(
   }
 }
 
+/**
+ * The URL given as `flag`: `env:NAME` reads it from that environment variable, which keeps a
+ * password out of the process list and the shell's history. Refuses anything but a `redis://` or
+ * `rediss://` URL.
+ */
+export function redisUrl(flag: string, given: string): string {
+  const name = /^env:(.*)$/s.exec(given)?.[1]
+  if (name === undefined) return checkRedisUrl(flag, given)
+  const value = process.env[name]
+  if (name === '' || value === undefined || value === '') {
+    throw usageError(
+      `${flag} ${printable(given)}: the environment variable ${printable(name)} is not set.`,
+      `for example export REDIS_URL=redis://127.0.0.1:6379, then ${flag} env:REDIS_URL`,
+    )
+  }
+  return checkRedisUrl(`${flag} (from $${name})`, value)
+}
+
 /** Refuses anything but a `redis://` or `rediss://` URL given as `flag`. */
-export function checkRedisUrl(flag: string, value: string): void {
+function checkRedisUrl(flag: string, value: string): string {
   let url: URL
   try {
     url = new URL(value)
@@ -105,9 +124,10 @@ export function checkRedisUrl(flag: string, value: string): void {
     const shown = at < 0 ? value : `***@${value.slice(at + 1)}`
     throw usageError(
       `${flag} expects a redis:// or rediss:// URL, got "${shown}".`,
-      `for example ${flag} redis://127.0.0.1:6379`,
+      `for example ${flag.split(' ')[0]} redis://127.0.0.1:6379`,
     )
   }
+  return value
 }
 
 /** Where the sessions are, for results: `{ path }` or `{ redis, prefix }` (password hidden). */

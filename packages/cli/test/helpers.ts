@@ -37,6 +37,8 @@ export interface RunOptions {
   cwd?: string
   /** Node options placed before the script, e.g. `--max-old-space-size=32`. */
   nodeArgs?: string[]
+  /** Environment variables added to this process's. */
+  env?: Record<string, string>
 }
 
 /** Runs the built `levelsession` binary to completion. */
@@ -52,7 +54,7 @@ export function runProcess(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? PACKAGE_DIR,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...options.env },
     })
     let stdout = ''
     let stderr = ''

@@ -90,7 +90,10 @@ if (!hasRedisServer) {
       expect(piped.stdout).toMatch(
         new RegExp(`^Imported 500 sessions into ${url} prefix piped: from standard input in `),
       )
-      const back = await cli(['export', '--redis', url, '--prefix', 'piped:'])
+      // env:NAME: the URL (and any password in it) stays out of the process list.
+      const back = await cli(['export', '--redis', 'env:SESSIONS_REDIS', '--prefix', 'piped:'], {
+        env: { SESSIONS_REDIS: url },
+      })
       expect(back.code).toBe(0)
       expect(back.stdout.trimEnd().split('\n').sort()).toEqual(await sortedLines(backup))
       expect(back.stderr).toBe(`Exported 500 sessions from ${url} prefix piped:.\n`)

@@ -24,7 +24,7 @@ import { type ProgressFlags, positiveInteger, withProgress } from '../options.js
 import { formatDuration, printable, printResult } from '../output.js'
 import { createProgress } from '../progress.js'
 import {
-  checkRedisUrl,
+  redisUrl,
   type RedisFlags,
   redactUrl,
   type Target,
@@ -158,13 +158,13 @@ function fromRedisOf(
         : 'levelsession import <path> --from-redis <url>',
     )
   }
-  checkRedisUrl('--from-redis', fromRedis)
+  const url = redisUrl('--from-redis', fromRedis)
   if (fromPrefix === '') throw usageError('--from-prefix must be non-empty.')
   // On one server the new store's keys would then match the old store's pattern (the same
   // prefix is fine: its keys are told apart by their layout).
   if (
     target.kind === 'redis' &&
-    sameDatabase(target.url, fromRedis) &&
+    sameDatabase(target.url, url) &&
     target.prefix !== fromPrefix &&
     target.prefix.startsWith(fromPrefix)
   ) {
@@ -178,7 +178,7 @@ function fromRedisOf(
     throw usageError(`--user-field expects names separated by dots, got "${userField}".`)
   }
   return {
-    url: fromRedis,
+    url,
     prefix: fromPrefix,
     cluster: fromCluster === true,
     userField: path,
