@@ -18,6 +18,7 @@ export { jsonCodec } from './codec.js'
 export { ttlFromCookie, type CookieLifetime, type TtlDecision } from './ttl.js'
 export { resolveStore, type ResolvedStore, type StoreSource } from './resolve.js'
 export { KeyedLock } from './keyed-lock.js'
+export { ClockCache } from './clock-cache.js'
 export { exactText } from './text-session.js'
 export {
   MAX_TTL,

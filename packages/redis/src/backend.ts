@@ -73,7 +73,7 @@ export interface RedisBackendOptions {
   /**
    * Bytes of recently read sessions kept as compare-and-set hints, so an update right after a
    * load takes one round trip; 0 turns them off. Never used to answer a load. The cache holds
-   * between half of this and all of it (two generations). @default 16 MiB
+   * up to this much (CLOCK eviction; text counts two bytes a character). @default 16 MiB
    */
   hintCacheBytes?: number
 }
