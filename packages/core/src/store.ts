@@ -237,8 +237,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     ttl: number,
   ): StoredSession | undefined {
     const moved = expiresAt - current.expiresAt
-    // Lazy touch skips a small move, unless a ttl shorter than touchAfter makes it essential.
-    const lazy = moved > 0 && moved < this.options.touchAfter && ttl > this.options.touchAfter
+    // Lazy touch skips a small move. touchAfter is set against maxAge; a shorter ttl (a cookie's
+    // own) skips proportionally less, so the expiry lags by at most the same share of that ttl:
+    // a user active more often than the ttl is never signed out.
+    const { touchAfter, maxAge } = this.options
+    const lazy = moved > 0 && moved < (ttl < maxAge ? (touchAfter * ttl) / maxAge : touchAfter)
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
       return toStored(current.id, current, current.createdAt, expiresAt, current.userId)

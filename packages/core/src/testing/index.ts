@@ -384,6 +384,22 @@ export function runStoreConformance(
         expect((await store.get('a'))!.expiresAt).toBe(clock.value + 10_000)
       })
 
+      test('a touch with a shorter ttl than maxAge skips proportionally less', async () => {
+        // touchAfter is a tenth of maxAge by default: a touch with a 1,500 ms ttl skips only
+        // moves under 150 ms, so a user active every 800 ms is never signed out.
+        const store = await makeStore({ maxAge: 10_000 })
+        await store.set('a', {}, { ttl: 1500 })
+        for (let i = 0; i < 5; i++) {
+          clock.advance(800)
+          expect(await store.touch('a', { ttl: 1500 })).toBe(true)
+          expect((await store.get('a'))!.expiresAt).toBe(clock.value + 1500)
+        }
+        const written = clock.value + 1500
+        clock.advance(100)
+        expect(await store.touch('a', { ttl: 1500 })).toBe(true)
+        expect((await store.get('a'))!.expiresAt).toBe(written)
+      })
+
       test('touch with a shorter ttl shortens the expiry', async () => {
         const store = await makeStore({ maxAge: 10_000, touchAfter: 3000 })
         await store.set('a', {})
