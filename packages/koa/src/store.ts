@@ -104,7 +104,7 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     if (sess === null || typeof sess !== 'object' || Array.isArray(sess)) {
       throw new TypeError(`LevelSessionStore.set: sess must be an object, got ${typeof sess}`)
     }
-    const lifetime = ttlFromMaxAge(maxAge)
+    const lifetime = ttlFromMaxAge(withoutMargin(maxAge, sess))
     if (lifetime.expired) {
       await this.core.destroy(key)
       return
@@ -151,6 +151,23 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     this.#closing ??= this.#owned ? this.core.close() : Promise.resolve()
     return this.#closing
   }
+}
+
+/** The 10 s koa-session adds to its `maxAge` when it writes to a store. */
+const KOA_SESSION_MARGIN = 10_000
+
+/**
+ * The session's own lifetime when koa-session passed it with its margin ("ensure store expired
+ * after cookie"): this store's expiry is exact and koa-session checks its `_expire` as well, so
+ * the margin only lengthened sessions, by 10 s past a fixed expiry or `maxLifetime` cap.
+ */
+function withoutMargin(maxAge: unknown, sess: object): unknown {
+  const own = (sess as { _maxAge?: unknown })._maxAge
+  return typeof maxAge === 'number' &&
+    typeof own === 'number' &&
+    maxAge === own + KOA_SESSION_MARGIN
+    ? own
+    : maxAge
 }
 
 /** Deletes the data fields of koa-session's `Session` (those its `toJSON` gives), in place. */
