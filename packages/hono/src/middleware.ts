@@ -79,6 +79,8 @@ export function session<D extends object = Record<string, unknown>>(
   // The cookie's lifetime, else the store's maxAge (a browser-session cookie has none).
   const ttl = settings.cookie.maxAge ?? store.options.maxAge
   const { rolling, renew } = settings
+  // Reads keep a session alive when its idle timeout is the store's (see Session's commit).
+  const slide = settings.cookie.maxAge === undefined && store.options.expiry === 'sliding'
 
   const handler: MiddlewareHandler<SessionEnv<D>> = async function session(c, next) {
     const id = await readSessionId(c, settings)
@@ -88,7 +90,7 @@ export function session<D extends object = Record<string, unknown>>(
     const current = new Session<D>(store, record)
     c.set('session', current)
     await next()
-    const action = await current[kCommit]({ ttl, rolling, renew, now: store.options.now() })
+    const action = await current[kCommit]({ ttl, rolling, renew, slide, now: store.options.now() })
     if (action === 'set') await writeSessionCookie(c, current.id, settings)
     else if (action === 'clear') clearSessionCookie(c, settings)
   }

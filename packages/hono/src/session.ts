@@ -18,6 +18,8 @@ export interface CommitPolicy {
   ttl: number
   rolling: boolean
   renew: boolean
+  /** A read keeps the session alive in the store (a browser-session cookie, sliding expiry). */
+  slide: boolean
   now: number
 }
 
@@ -185,9 +187,15 @@ export class Session<D extends object = Data> {
     }
     if (changed) return this.#save(policy.ttl)
     const renew = policy.renew && renewDue(this.#expiresAt, policy.ttl, policy.now)
-    if (!this.#force && !policy.rolling && !renew) return undefined
     // `touch`, not `set`: it never brings back a session deleted meanwhile (signed out elsewhere).
-    return (await this.#store.touch(this.#id, { ttl: policy.ttl })) ? 'set' : 'clear'
+    const touched = (): Promise<boolean> => this.#store.touch(this.#id, { ttl: policy.ttl })
+    if (this.#force || policy.rolling || renew) return (await touched()) ? 'set' : 'clear'
+    // A user who only reads keeps a sliding session alive, as express-session's touch does: the
+    // store's expiry moves (lazily, see touchAfter). Only for a browser-session cookie, whose
+    // idle timeout is the store's: a cookie's own Max-Age moves only when it is resent (rolling,
+    // renew), and renew must see how much of it is left.
+    if (!policy.slide || policy.renew) return undefined
+    return (await touched()) ? undefined : 'clear'
   }
 
   async #save(ttl: number): Promise<CookieAction> {

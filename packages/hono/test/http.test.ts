@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { serializeSigned } from 'hono/utils/cookie'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createSessionStore, generateSessionId, type Session, session } from '../src/index.js'
 import {
   Client,
@@ -44,16 +44,51 @@ describe('counter and cookie', () => {
     expect(await store.count()).toBe(0)
   })
 
-  it('writes nothing for a loaded session that did not change', async () => {
+  it("a read keeps a browser-session cookie's session alive: its expiry moves, lazily", async () => {
     const clock = manualClock()
-    const { client, store } = await makeApp({ now: clock.now })
+    const { client, store } = await makeApp({ now: clock.now, maxAge: 10_000 })
     const c = client()
     const { id } = await c.view('/')
-    const before = await store.get(id)
-    clock.advance(60_000)
+    // A reader every 8 s of a 10 s idle timeout stays signed in; no cookie is sent.
+    for (let i = 0; i < 4; i++) {
+      clock.advance(8000)
+      expect((await c.view('/read')).views).toBe(1)
+      expect(c.setCookie).toBeNull()
+      expect((await store.get(id))!.expiresAt).toBe(clock.now() + 10_000)
+    }
+    // Within touchAfter (a tenth of maxAge) the touch writes nothing.
+    clock.advance(500)
     await c.view('/read')
-    expect(c.setCookie).toBeNull()
-    expect((await store.get(id))!.expiresAt).toBe(before!.expiresAt)
+    expect((await store.get(id))!.expiresAt).toBe(clock.now() - 500 + 10_000)
+  })
+
+  it('a read writes nothing for a persistent cookie, or with fixed expiry', async () => {
+    for (const options of [{ cookie: { maxAge: 10_000 } }, { expiry: 'fixed' as const }]) {
+      const clock = manualClock()
+      const { client, store } = await makeApp({ now: clock.now, ...options })
+      const c = client()
+      const { id } = await c.view('/')
+      const before = await store.get(id)
+      clock.advance(5000)
+      await c.view('/read')
+      expect(c.setCookie).toBeNull()
+      expect((await store.get(id))!.expiresAt).toBe(before!.expiresAt)
+    }
+  })
+
+  it('a read of a session deleted meanwhile clears its cookie', async () => {
+    const { client, store } = await makeApp()
+    const c = client()
+    await c.view('/')
+    // Signed out everywhere after this request loaded the session, before its touch.
+    const touch = store.touch.bind(store)
+    vi.spyOn(store, 'touch').mockImplementation(async (id, options) => {
+      await store.destroy(id)
+      return touch(id, options)
+    })
+    expect((await c.view('/read')).views).toBe(1)
+    expect(c.setCookie).toMatch(/^sid=; Max-Age=0;/)
+    expect(await store.count()).toBe(0)
   })
 
   it('notices objects changed in place', async () => {
