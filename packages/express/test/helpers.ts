@@ -74,7 +74,8 @@ export interface TestApp {
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
  * - `GET /set?views=n` sets `views`; `GET /gate` reads (`?views=n` also sets `views`), then
  *   waits for the test's gate
- * - `POST /login?name=x` regenerates the session, then stores `user`
+ * - `POST /login?name=x` regenerates the session, then stores `user`; `POST /login-saved?name=x`
+ *   also saves it before responding (the README's recipe)
  * - `POST /logout` destroys the session; `POST /logout-others` calls `destroyUser`
  * - `GET /remember` sets a 30-day `cookie.maxAge` without touching the data
  */
@@ -116,6 +117,13 @@ export async function startApp(
       if (err) return next(err)
       req.session.user = name
       res.json(view(req))
+    })
+  })
+  app.post('/login-saved', (req, res, next) => {
+    req.session.regenerate((err) => {
+      if (err) return next(err)
+      req.session.user = typeof req.query.name === 'string' ? req.query.name : 'nobody'
+      req.session.save((err) => (err ? next(err) : res.json(view(req))))
     })
   })
   app.post('/logout', (req, res, next) => {

@@ -206,17 +206,26 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
     await browser.get('/count').expect(200)
 
     vi.spyOn(store.core.backend, 'update').mockRejectedValueOnce(new Error('disk full'))
-    // express-session sends the headers before it saves, so the failure can only cut the
-    // response short (the error still reaches the app's error handler).
-    await browser
-      .get('/count')
-      .then((res) => res.status)
-      .catch((error: unknown) => error)
+    // express-session sends the response while it saves: it stays a 200, and the error still
+    // reaches the app's error handler (which sees res.headersSent).
+    await browser.get('/count').expect(200)
     expect(app.errors).toHaveLength(1)
     expect(app.errors[0]).toMatchObject({ code: 'ERR_STORE_IO' })
 
     const res = await browser.get('/count').expect(200)
     expect(view(res).views).toBe(2)
+  })
+
+  it('saving before responding makes a failed sign-in write the response (README recipe)', async () => {
+    const store = await openStore({ maxSessionBytes: 200 })
+    const app = await startApp(store, {}, express)
+    const browser = request.agent(app.url)
+    await browser
+      .post(`/login-saved?name=${'a'.repeat(150)}`)
+      .expect(500, { code: 'ERR_SESSION_TOO_LARGE' })
+    const ok = await browser.post('/login-saved?name=ann').expect(200)
+    expect(view(ok).user).toBe('ann')
+    expect(view(await browser.get('/peek').expect(200)).user).toBe('ann')
   })
 
   it('a closed store gives a 500 instead of hanging', async () => {
