@@ -16,6 +16,16 @@ import { positiveInteger } from './options.js'
 
 /** Ms to wait for the connection to Redis. */
 const CONNECT_TIMEOUT = 5_000
+/**
+ * Ms to wait for a reply to one of the CLI's own Redis calls (see `connect`):
+ * LEVELSESSION_REDIS_TIMEOUT, else 10 s.
+ */
+const REPLY_TIMEOUT = replyTimeout(process.env.LEVELSESSION_REDIS_TIMEOUT)
+
+function replyTimeout(value: string | undefined): number {
+  const ms = Number(value)
+  return value !== undefined && Number.isSafeInteger(ms) && ms > 0 ? ms : 10_000
+}
 
 /** The options `withRedis` adds. */
 export interface RedisFlags {
@@ -222,7 +232,13 @@ export function connectRedis(url: string, cluster: boolean): Promise<Connected> 
   return connect({ kind: 'redis', url, prefix: DEFAULT_PREFIX, cluster, buckets: undefined })
 }
 
-/** Connects once, without retrying: an unreachable Redis is an error, not a wait. */
+/**
+ * Connects once, without retrying: an unreachable Redis is an error, not a wait. Every call of
+ * the CLI's own (the handshake, the meta read, the source's SCAN and reads) is bounded by
+ * REPLY_TIMEOUT: a Redis that accepts the connection but never answers (stopped, or not Redis)
+ * fails the command instead of hanging it, and the client is destroyed so the process can exit.
+ * The store's own calls have the backend's `commandTimeout`.
+ */
 async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Connected> {
   const socket = { connectTimeout: CONNECT_TIMEOUT, reconnectStrategy: false as const }
   // node-redis emits `error` on a lost connection; without a listener it would crash the CLI.
@@ -248,19 +264,20 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
         ...(password === '' ? {} : { password: decodeURIComponent(password) }),
       },
     }).on('error', ignore)
+    const bounded = boundTo(cluster)
     try {
-      await cluster.connect()
+      await bounded(cluster.connect())
     } catch (cause) {
       await shut(cluster)
       throw unreachable(cause)
     }
     return {
       raw: cluster,
-      sendCommand: (key, readonly, args) => cluster.sendCommand(key, readonly, args),
+      sendCommand: (key, readonly, args) => bounded(cluster.sendCommand(key, readonly, args)),
       async *scan(pattern, count) {
         for (const master of cluster.masters) {
-          const node = await cluster.nodeClient(master)
-          yield* node.scanIterator({ MATCH: pattern, COUNT: count })
+          const node = await bounded(cluster.nodeClient(master))
+          yield* boundedIterator(node.scanIterator({ MATCH: pattern, COUNT: count }), bounded)
         }
       },
       close: () => shut(cluster),
@@ -270,17 +287,49 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
     'error',
     ignore,
   )
+  const bounded = boundTo(client)
   try {
-    await client.connect()
+    await bounded(client.connect())
   } catch (cause) {
     await shut(client)
     throw unreachable(cause)
   }
   return {
     raw: client,
-    sendCommand: (_key, _readonly, args) => client.sendCommand(args),
-    scan: (pattern, count) => client.scanIterator({ MATCH: pattern, COUNT: count }),
+    sendCommand: (_key, _readonly, args) => bounded(client.sendCommand(args)),
+    scan: (pattern, count) =>
+      boundedIterator(client.scanIterator({ MATCH: pattern, COUNT: count }), bounded),
     close: () => shut(client),
+  }
+}
+
+/**
+ * A wrapper that fails a call of `client` with no reply within REPLY_TIMEOUT, destroying the
+ * client: its other calls then fail at once, and its socket no longer holds the process open.
+ */
+function boundTo(client: { isOpen: boolean; destroy(): void }) {
+  return <T>(call: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no reply from Redis within ${REPLY_TIMEOUT} ms`))
+        if (client.isOpen) client.destroy()
+      }, REPLY_TIMEOUT)
+    })
+    call.catch(() => undefined) // settled late, after the timeout answered
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer))
+  }
+}
+
+/** Each step of `iterator` bounded (see `boundTo`). */
+async function* boundedIterator<T>(
+  iterator: AsyncIterator<T>,
+  bounded: <R>(call: Promise<R>) => Promise<R>,
+): AsyncGenerator<T> {
+  for (;;) {
+    const step = await bounded(iterator.next())
+    if (step.done === true) return
+    yield step.value
   }
 }
 
