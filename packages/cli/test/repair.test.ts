@@ -3,7 +3,19 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
+import { createSessionStore } from '@levelsession/core'
 import { cli, holdDatabase, json, populate, tempDir } from './helpers.js'
+
+/** What the backend's own check finds wrong with the indexes of the database at `path`. */
+async function problemsOf(path: string): Promise<string[]> {
+  const store = createSessionStore({ path, cleanupInterval: 0 })
+  try {
+    await store.ready()
+    return await store.backend.verify!()
+  } finally {
+    await store.close()
+  }
+}
 
 describe('levelsession repair', () => {
   it('a damaged database points to repair; repair copies it aside, then repairs it', async () => {
@@ -33,10 +45,32 @@ describe('levelsession repair', () => {
     expect(json((await cli(['show', db, 'live-00039', '--json'])).stdout)).toMatchObject({
       data: { i: 39 },
     })
-    // The cleaner no longer trusts the expiry index alone: it reads each session it deletes.
+    // The indexes were rebuilt from the sessions: they are exact, and trusted again.
     const raw = new ClassicLevel<string, string>(db)
-    expect(await raw.sublevel<string, string>('m', {}).get('index-untrusted')).toBe('1')
+    expect(await raw.sublevel<string, string>('m', {}).get('index-untrusted')).toBeUndefined()
     await raw.close()
+    expect(await problemsOf(db)).toEqual([])
+  })
+
+  it('after a repair that lost sessions, counts come from the sessions it kept', async () => {
+    const db = join(await tempDir(), 'db')
+    await populate(db, { live: 30, users: ['ann'] })
+    // What LevelDB's repair can leave: index entries whose sessions are gone, a session without
+    // index entries, and a record nothing can read.
+    const raw = new ClassicLevel<string, Buffer>(db, { valueEncoding: 'buffer' })
+    const sessions = raw.sublevel<string, Buffer>('s', { valueEncoding: 'buffer' })
+    const expiry = raw.sublevel<string, string>('x', {})
+    for (let i = 0; i < 5; i++) await sessions.del(`live-0000${i}`)
+    const orphan = (await expiry.keys().all()).find((key) => key.endsWith('live-00029'))!
+    await expiry.del(orphan)
+    await sessions.put('garbage', Buffer.from([9, 9, 9]))
+    await raw.close()
+
+    const run = await cli(['repair', db, '--json'])
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(json(run.stdout)).toMatchObject({ sessions: 25, expired: 0, unreadable: 1 })
+    expect(json((await cli(['stats', db, '--json'])).stdout)).toMatchObject({ sessions: 25 })
+    expect(await problemsOf(db)).toEqual([])
   })
 
   it('refuses a database in use, leaving no backup behind', async () => {

@@ -29,7 +29,7 @@ export {
   DEFAULT_MAX_SESSION_BYTES,
   type ResolvedOptions,
 } from './options.js'
-export { SCHEMA_VERSION } from './level/backend.js'
+export { SCHEMA_VERSION, type LevelBackend } from './level/backend.js'
 export {
   directoryContents,
   PID_FILE,

@@ -4,7 +4,7 @@ import { MemoryLevel } from 'memory-level'
 import { describe, expect, it, vi } from 'vitest'
 import { type Backend, createSessionStore, type SessionError } from '@levelsession/core'
 import { TestClock, verify } from '@levelsession/core/testing'
-import { SCHEMA_VERSION } from '../src/level/backend.js'
+import { type LevelBackend, SCHEMA_VERSION } from '../src/level/backend.js'
 import { EXPIRY_BUCKET, expiryKey, timeKey } from '../src/level/keys.js'
 import { tempDir } from './helpers.js'
 
@@ -356,6 +356,35 @@ describe('Level backend', () => {
       getMany.mockClear()
       expect(await store.prune()).toMatchObject({ deleted: 1 })
       expect(getMany).not.toHaveBeenCalled()
+      await store.close()
+    })
+
+    it('an untrusted index is not counted; rebuildIndexes() makes it exact and trusted', async () => {
+      const clock = new TestClock()
+      const root = new MemoryLevel<string, string>()
+      const store = owned(clock, root)
+      await Promise.all(['a', 'b', 'c'].map((id) => store.set(id, { user: 'u' })))
+      // As LevelDB's repair may leave it: a session lost with its index entries kept, a session
+      // whose expiry entry is lost, and a record nothing can read.
+      const backend = store.backend as LevelBackend
+      await backend.distrustIndex()
+      const sessions = root.sublevel<string, Uint8Array>('s', { valueEncoding: 'view' })
+      await sessions.del('a')
+      const expiry = root.sublevel<string, string>('x', {})
+      await expiry.del((await expiry.keys().all()).find((key) => key.endsWith('b'))!)
+      await sessions.put('junk', new Uint8Array([9]))
+      expect(await store.count()).toBe(2)
+      expect(await store.stats()).toMatchObject({ sessions: 2, expired: 0, users: 1 })
+
+      expect(await backend.rebuildIndexes()).toEqual({ sessions: 2, unreadable: 1 })
+      await verify(store)
+      expect(await root.sublevel<string, string>('m', {}).get('index-untrusted')).toBeUndefined()
+      expect(await store.count()).toBe(2)
+      expect((await store.listUser('u')).map((s) => s.id)).toEqual(['b', 'c'])
+      // b's rebuilt entry lets the cleaner find it.
+      clock.advance(EXPIRY_BUCKET + 1000)
+      expect(await store.prune()).toMatchObject({ deleted: 2 })
+      expect(await store.count()).toBe(0)
       await store.close()
     })
 

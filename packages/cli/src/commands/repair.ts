@@ -8,6 +8,7 @@
 import { cp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  type LevelBackend,
   PID_FILE,
   readDatabaseOwner,
   requireLevelDbDirectory,
@@ -50,24 +51,26 @@ export function register(program: Command): void {
     }
     await rm(join(location, PID_FILE), { force: true })
     await ClassicLevel.repair(location)
-    const repairedMs = performance.now() - started
-    const stats = await withStore(location, async ({ store }) => {
-      // Repair can bring back index entries of sessions deleted since: the cleaner must read
-      // each session before deleting it from now on.
-      await (store.backend as { distrustIndex?: () => Promise<void> }).distrustIndex?.()
-      return store.stats()
+    // LevelDB's repair recovers sessions and index entries independently: the indexes are
+    // rebuilt from the sessions it kept, so counts, expiry and sign-out-everywhere are exact.
+    const { stats, unreadable } = await withStore(location, async ({ store }) => {
+      const rebuilt = await (store.backend as LevelBackend).rebuildIndexes()
+      return { stats: await store.stats(), unreadable: rebuilt.unreadable }
     })
     const result = {
       path: location,
       backup,
       sessions: stats.sessions,
       expired: stats.expired,
-      durationMs: repairedMs,
+      unreadable,
+      durationMs: performance.now() - started,
     }
     printResult(options.json === true, result, () => [
       `Copied ${location} to ${backup}.`,
-      `Repaired ${location} in ${formatDuration(repairedMs)}: it opens, with ${result.sessions} live ` +
-        `session${result.sessions === 1 ? '' : 's'} and ${result.expired} expired.`,
+      `Repaired ${location} in ${formatDuration(result.durationMs)}: it opens, with ` +
+        `${result.sessions} live session${result.sessions === 1 ? '' : 's'} and ` +
+        `${result.expired} expired; its indexes were rebuilt from them` +
+        (unreadable === 0 ? '.' : `, and ${unreadable} unreadable record(s) removed.`),
       `LevelDB's notes on what it recovered are in ${join(location, 'LOG')}. Delete the backup ` +
         'once the app runs well on the repaired database.',
     ])

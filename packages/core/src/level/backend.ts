@@ -310,6 +310,12 @@ export class LevelBackend implements Backend {
   }
 
   async count(now: number): Promise<number> {
+    // An index that may hold entries of sessions since lost (see UNTRUSTED_INDEX) is not counted.
+    if (!this.#indexTrusted) {
+      let live = 0
+      for await (const s of this.entries()) if (s.expiresAt > now) live++
+      return live
+    }
     // Every bucket after the one holding `now` is live; in that one, each session's own expiry
     // decides.
     const boundary = bucketOf(now)
@@ -348,23 +354,75 @@ export class LevelBackend implements Backend {
     }
   }
 
-  /** Removes everything, alone: operations that arrive meanwhile wait, those in progress finish. */
-  async clear(): Promise<void> {
+  /** Removes everything, alone (see `#alone`). */
+  clear(): Promise<void> {
+    return this.#alone(async () => {
+      await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
+      await this.#trustIndex()
+    })
+  }
+
+  /**
+   * Rebuilds the expiry and user indexes from the sessions themselves, alone (see `#alone`), and
+   * trusts them again: for after LevelDB's repair, which recovers sessions and index entries
+   * independently (an entry whose session was lost would be counted; a session whose entry was
+   * lost would never expire). Unreadable records are deleted: nothing could read them, and no
+   * index entry would lead the cleaner to them.
+   */
+  rebuildIndexes(): Promise<{ sessions: number; unreadable: number }> {
+    return this.#alone(async () => {
+      await Promise.all([this.#expiry.clear(), this.#users.clear()])
+      let sessions = 0
+      let unreadable = 0
+      let ops: BatchOp[] = []
+      // The iterator reads a snapshot: the deletes below do not disturb it.
+      for await (const [id, raw] of this.#sessions.iterator()) {
+        let session: StoredSession
+        try {
+          session = decodeRecord(id, raw)
+        } catch {
+          ops.push({ type: 'del', sublevel: this.#sessions, key: id })
+          unreadable++
+          continue
+        }
+        // The index entries a new session gets, without its own put: it is stored already.
+        ops.push(...this.#putOps(undefined, session).slice(1))
+        sessions++
+        if (ops.length >= 1000) {
+          await this.db.batch(ops)
+          ops = []
+        }
+      }
+      if (ops.length > 0) await this.db.batch(ops)
+      await this.#trustIndex()
+      return { sessions, unreadable }
+    })
+  }
+
+  /**
+   * Runs `task` alone: operations that arrive meanwhile wait, those in progress finish first, and
+   * so do the writes queued.
+   */
+  async #alone<T>(task: () => Promise<T>): Promise<T> {
     while (this.#barrier !== undefined) await this.#barrier
     let lift!: () => void
     this.#barrier = new Promise<void>((resolve) => (lift = resolve))
     try {
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
       await this.#writer.idle()
-      await Promise.all([this.#sessions.clear(), this.#expiry.clear(), this.#users.clear()])
-      await this.#meta.del(UNTRUSTED_INDEX)
-      this.#indexTrusted = true
-      this.#cache.clear()
-      this.#resetWatermark()
+      return await task()
     } finally {
       this.#barrier = undefined
       lift()
     }
+  }
+
+  /** The indexes match the sessions exactly (emptied, or rebuilt from them). */
+  async #trustIndex(): Promise<void> {
+    await this.#meta.del(UNTRUSTED_INDEX)
+    this.#indexTrusted = true
+    this.#cache.clear()
+    this.#resetWatermark()
   }
 
   /**
@@ -505,6 +563,7 @@ export class LevelBackend implements Backend {
   async stats(
     now: number,
   ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
+    if (!this.#indexTrusted) return this.#statsFromSessions(now)
     // Counted from the index; only the bucket holding `now` and the buckets holding the
     // earliest and latest expiry are read, for exact times.
     const boundary = bucketOf(now)
@@ -545,15 +604,37 @@ export class LevelBackend implements Backend {
       if (userId !== last) users++
       last = userId
     }
-    const version = Number(await this.schemaVersion())
-    return {
-      sessions,
-      expired,
-      earliestExpiry,
-      latestExpiry,
-      users,
-      ...(Number.isInteger(version) ? { schemaVersion: version } : {}),
+    return this.#withSchemaVersion({ sessions, expired, earliestExpiry, latestExpiry, users })
+  }
+
+  /** `stats` read from the sessions themselves, for an index that may not match them. */
+  async #statsFromSessions(
+    now: number,
+  ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
+    let sessions = 0
+    let expired = 0
+    let earliestExpiry: number | undefined
+    let latestExpiry: number | undefined
+    const users = new Set<string>()
+    for await (const s of this.entries()) {
+      if (s.userId !== undefined) users.add(s.userId)
+      if (s.expiresAt <= now) {
+        expired++
+        continue
+      }
+      sessions++
+      earliestExpiry = Math.min(earliestExpiry ?? Infinity, s.expiresAt)
+      latestExpiry = Math.max(latestExpiry ?? -Infinity, s.expiresAt)
     }
+    const counts = { sessions, expired, earliestExpiry, latestExpiry, users: users.size }
+    return this.#withSchemaVersion(counts)
+  }
+
+  async #withSchemaVersion(
+    counts: Omit<StoreStats, 'schemaVersion'>,
+  ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
+    const version = Number(await this.schemaVersion())
+    return { ...counts, ...(Number.isInteger(version) ? { schemaVersion: version } : {}) }
   }
 
   async compact(): Promise<void> {
