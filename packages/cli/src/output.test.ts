@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   formatBytes,
   formatDuration,
+  formatTime,
   LineWriter,
   OutputClosedError,
   printable,
@@ -85,5 +86,14 @@ describe('terminal safety', () => {
   it('printable makes one value unambiguous on its line', () => {
     expect(printable('a\nb\\u000a\r')).toBe('a\\u000ab\\\\u000a\\u000d')
     expect(printable('plain id')).toBe('plain id')
+  })
+})
+
+describe('formatTime', () => {
+  it('shows a time with its distance from now, and a number no Date holds as it is', () => {
+    const now = Date.UTC(2030, 0, 1)
+    expect(formatTime(now + 90_000, now)).toBe('2030-01-01T00:01:30.000Z (in 1m 30s)')
+    expect(formatTime(undefined)).toBe('-')
+    expect(formatTime(9e15, now)).toMatch(/^9000000000000000 ms \(in /)
   })
 })

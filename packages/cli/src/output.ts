@@ -135,7 +135,9 @@ export function formatDuration(ms: number): string {
 /** An epoch-ms time as ISO 8601 plus how far from now, e.g. `2026-01-01T00:00:00.000Z (in 3h 2m)`. */
 export function formatTime(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined) return '-'
-  const iso = new Date(ms).toISOString()
+  // Beyond what a Date holds (a record written by something else): the number as it is.
+  const date = new Date(ms)
+  const iso = Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString()
   const delta = ms - now
   return delta >= 0
     ? `${iso} (in ${formatDuration(delta)})`

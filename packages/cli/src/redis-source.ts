@@ -9,7 +9,7 @@ import { isValidSessionId, type SessionSnapshot } from '@levelsession/core'
 import { ErrorReply } from 'redis'
 import type { AnyData } from './database.js'
 import { type Connected, connectRedis } from './redis.js'
-import type { ParsedLine } from './snapshot.js'
+import { jsonErrorPlace, type ParsedLine } from './snapshot.js'
 
 /** Keys asked for per SCAN call, and so read together. */
 const SCAN_COUNT = 500
@@ -130,7 +130,7 @@ export function toItem(
   try {
     data = JSON.parse(value)
   } catch (error) {
-    return refuse(`not a JSON session (${(error as Error).message})`)
+    return refuse(`not a JSON session${jsonErrorPlace(error)}`)
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return refuse('not a JSON object')

@@ -37,6 +37,7 @@ describe('targetOf', () => {
     [['a', undefined], { prefix: 'p:' }, 'apply to --redis only'],
     [['a', undefined], { ...defaults, buckets: 4 }, 'apply to --redis only'],
     [[undefined, undefined], { redis: 'redis://h', prefix: '' }, 'must be non-empty'],
+    [['a', undefined], { ...defaults, redis: 'redis://:pw@h:6379/abc' }, 'a database number'],
   ] as const)('refuses %j with %j as wrong usage', (positionals, flags, message) => {
     expect(() => targetOf('export', [...positionals], flags)).toThrow(
       expect.objectContaining({ code: 'ERR_USAGE', exitCode: 2 }) as Error,

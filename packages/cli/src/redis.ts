@@ -137,6 +137,13 @@ function checkRedisUrl(flag: string, value: string): string {
       `for example ${flag.split(' ')[0]} redis://127.0.0.1:6379`,
     )
   }
+  // The path is the database number, as node-redis reads it (anything else fails in it).
+  if (!/^\/?\d*$/.test(url.pathname)) {
+    throw usageError(
+      `${flag}: the path of a Redis URL is a database number, got "${url.pathname}".`,
+      `for example ${flag.split(' ')[0]} redis://127.0.0.1:6379/2`,
+    )
+  }
   return value
 }
 

@@ -17,7 +17,7 @@ export function parseSnapshotLine(line: string): ParsedLine {
   try {
     value = JSON.parse(line)
   } catch (error) {
-    return { ok: false, reason: `not valid JSON (${(error as Error).message})` }
+    return { ok: false, reason: `not valid JSON${jsonErrorPlace(error)}` }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: 'not a JSON object' }
@@ -63,4 +63,15 @@ export function snapshotLine(record: SessionSnapshot<unknown>): string {
       ? { id, data, createdAt, expiresAt }
       : { id, data, createdAt, expiresAt, userId },
   )
+}
+
+/**
+ * Where JSON.parse gave up, without the quote of the input its message carries (the start of a
+ * line may be a secret, and reasons are printed and logged): ' (at position 12)', or ''.
+ */
+export function jsonErrorPlace(error: unknown): string {
+  const message = (error as Error).message
+  if (message.includes('Unexpected end')) return ' (it ends too early)'
+  const at = /at position (\d+)/.exec(message)?.[1]
+  return at === undefined ? '' : ` (at position ${at})`
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cli, cliOnTerminal, HAS_SCRIPT, holdDatabase, json, populate, tempDir } from './helpers.js'
@@ -25,6 +25,27 @@ describe('levelsession drop', () => {
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('Refusing to use')
     expect(await readdir(dir)).toEqual(['thesis.tex'])
+  })
+
+  it('refuses a database with other files in it, and a symbolic link to one', async () => {
+    const dir = await tempDir()
+    const db = join(dir, 'db')
+    await populate(db, { live: 2 })
+    await writeFile(join(db, 'notes.txt'), 'important')
+    const run = await cli(['drop', db, '--yes', '--json'])
+    expect(run.code).toBe(1)
+    expect(json<{ error: { code: string } }>(run.stderr).error.code).toBe('ERR_STORE_UNRECOGNISED')
+    expect(run.stderr).toContain('notes.txt')
+    expect(existsSync(join(db, 'notes.txt'))).toBe(true)
+    expect(existsSync(join(db, 'CURRENT'))).toBe(true)
+
+    await rm(join(db, 'notes.txt'))
+    await symlink(db, join(dir, 'link'))
+    const linked = await cli(['drop', join(dir, 'link'), '--yes'])
+    expect(linked.code).toBe(2)
+    expect(linked.stderr).toContain('is a symbolic link')
+    expect(linked.stderr).toContain(`levelsession drop ${db}`)
+    expect(existsSync(join(db, 'CURRENT'))).toBe(true)
   })
 
   it('refuses a database in use', async () => {

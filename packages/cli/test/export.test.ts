@@ -1,8 +1,9 @@
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { cli, json, populate, tempDir } from './helpers.js'
+import { BIN, cli, json, populate, tempDir } from './helpers.js'
 
 describe('levelsession export', () => {
   let dir: string
@@ -54,16 +55,50 @@ describe('levelsession export', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600)
   })
 
-  it('--force replaces a symlink at the output path instead of writing through it', async () => {
+  it('--force neither writes through nor replaces a symlink, a FIFO or a device', async () => {
     const victim = join(dir, 'victim.txt')
     await writeFile(victim, 'untouched')
     const file = join(dir, 'linked.jsonl')
     await symlink(victim, file)
-    expect((await cli(['export', db, file, '--force'])).code).toBe(0)
+    const fifo = join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    for (const [output, what] of [
+      [file, 'a symbolic link'],
+      [fifo, 'not a regular file'],
+      ['/dev/null', 'not a regular file'],
+    ] as const) {
+      const run = await cli(['export', db, output, '--force', '--json'])
+      expect(run.code).toBe(1)
+      expect(json<{ error: { code: string; message: string } }>(run.stderr).error).toMatchObject({
+        code: 'ERR_OUTPUT_PATH',
+        message: `Cannot write ${output}: it is ${what}.`,
+      })
+    }
     expect(await readFile(victim, 'utf8')).toBe('untouched')
-    expect((await lstat(file)).isSymbolicLink()).toBe(false)
-    expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(26)
+    expect((await lstat(file)).isSymbolicLink()).toBe(true)
+    expect((await lstat(fifo)).isFIFO()).toBe(true)
+    expect((await lstat('/dev/null')).isCharacterDevice()).toBe(true)
   })
+
+  it('an export interrupted by a signal leaves neither the file nor a partial one', async () => {
+    const big = join(await tempDir(), 'big')
+    await populate(big, { live: 30_000 })
+    const out = join(dir, 'interrupted.jsonl')
+    const child = spawn(process.execPath, [BIN, 'export', big, out], { stdio: 'ignore' })
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    )
+    // Stopped once its partial file exists, so the signal lands mid-export.
+    const partialOf = async () =>
+      (await readdir(dir)).find((name) => name.startsWith('interrupted.jsonl.partial-'))
+    while ((await partialOf()) === undefined) await new Promise((r) => setTimeout(r, 2))
+    child.kill('SIGSTOP')
+    child.kill('SIGINT')
+    child.kill('SIGCONT')
+    expect(await exited).toBe('SIGINT')
+    expect(await partialOf()).toBeUndefined()
+    expect(existsSync(out)).toBe(false)
+  }, 60_000)
 
   it('names the file given when it cannot be written, never the temporary one', async () => {
     const inMissingDir = join(dir, 'no-such-dir', 'x.jsonl')

@@ -65,6 +65,8 @@ describe('levelsession import', () => {
       JSON.stringify({ id: 'backwards', data: {}, createdAt: now + 5, expiresAt: now }), // 10
       JSON.stringify({ id: 'ok-3', data: null, ...live }), // 11
       JSON.stringify({ id: 'bad-user', data: {}, ...live, userId: 'a\u0000b' }), // 12
+      JSON.stringify({ id: 'far', data: {}, createdAt: 9e15, expiresAt: 9e15 }), // 13
+      'sk_live_secret', // 14: a reason never quotes the line
     ]
     const file = join(dir, 'mixed.jsonl')
     await writeFile(file, `${lines.join('\n')}\n`)
@@ -73,9 +75,11 @@ describe('levelsession import', () => {
     const run = await cli(['import', db, file, '--json'])
     expect(run.code).toBe(1)
     const result = json<ImportResult>(run.stdout)
-    expect(result).toMatchObject({ lines: 12, imported: 3, skipped: 1, rejected: 7 })
-    expect(result.rejects.map((r) => r.line)).toEqual([2, 4, 5, 8, 9, 10, 12])
+    expect(result).toMatchObject({ lines: 14, imported: 3, skipped: 1, rejected: 9 })
+    expect(result.rejects.map((r) => r.line)).toEqual([2, 4, 5, 8, 9, 10, 12, 13, 14])
     expect(result.rejects[0]!.reason).toMatch(/not valid JSON/)
+    expect(result.rejects.find((r) => r.line === 13)!.reason).toMatch(/createdAt/)
+    expect(result.rejects.find((r) => r.line === 14)!.reason).toBe('not valid JSON')
     expect(result.rejects.find((r) => r.line === 9)!.reason).toMatch(/maxSessionBytes/)
     expect(json<{ error: { code: string } }>(run.stderr).error.code).toBe('ERR_IMPORT_REJECTED')
 
@@ -91,10 +95,10 @@ describe('levelsession import', () => {
     const human = await cli(['import', db, file])
     expect(human.code).toBe(1)
     expect(human.stdout).toContain('Imported 3 sessions')
-    expect(human.stdout).toContain('skipped 1 expired; rejected 7 lines.')
+    expect(human.stdout).toContain('skipped 1 expired; rejected 9 lines.')
     expect(human.stdout).toContain('  line 2: not valid JSON')
     expect(human.stdout).toContain('  line 8: "data" is missing')
-    expect(human.stderr).toContain('7 lines were rejected')
+    expect(human.stderr).toContain('9 lines were rejected')
   })
 
   it('reads standard input with -, and exits 0 when only expired lines were skipped', async () => {

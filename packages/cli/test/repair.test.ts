@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -71,6 +72,20 @@ describe('levelsession repair', () => {
     expect(json(run.stdout)).toMatchObject({ sessions: 25, expired: 0, unreadable: 1 })
     expect(json((await cli(['stats', db, '--json'])).stdout)).toMatchObject({ sessions: 25 })
     expect(await problemsOf(db)).toEqual([])
+  })
+
+  it('a failed copy leaves no partial backup and repairs nothing', async () => {
+    const dir = await tempDir()
+    const db = join(dir, 'db')
+    await populate(db, { live: 2 })
+    // A FIFO under a LevelDB file name: the copy fails partway, as on a full disk.
+    execFileSync('mkfifo', [join(db, '000999.log')])
+    const before = (await readdir(db)).sort()
+    const run = await cli(['repair', db, '--json'])
+    expect(run.code).toBe(1)
+    expect(json<{ error: { code: string } }>(run.stderr).error.code).toBe('ERR_BACKUP')
+    expect(await readdir(dir)).toEqual(['db'])
+    expect((await readdir(db)).sort()).toEqual(before)
   })
 
   it('refuses a database in use, leaving no backup behind', async () => {

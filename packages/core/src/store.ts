@@ -366,6 +366,10 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       const { id, data, createdAt, expiresAt } = checkSnapshot(snapshot)
       const userId = snapshot.userId === undefined ? undefined : checkUserId(snapshot.userId)
       const now = this.#now()
+      // Otherwise the expiry, capped below, would come before it.
+      if (createdAt > now + MAX_TTL) {
+        throw new RangeError('restore: snapshot.createdAt is further ahead than the longest ttl')
+      }
       // The store's own limits apply to restored sessions too.
       const { maxLifetime } = this.options
       const capped = Math.min(

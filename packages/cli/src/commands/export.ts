@@ -7,8 +7,8 @@
  * partial file that looks like a backup.
  */
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { access, rename, rm, stat } from 'node:fs/promises'
+import { createWriteStream, rmSync } from 'node:fs'
+import { access, lstat, rename, rm, stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import { dirname, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
@@ -57,6 +57,12 @@ export function register(program: Command): void {
         partial === undefined
           ? process.stdout
           : createWriteStream(partial, { flags: 'wx', mode: 0o600 })
+      // Interrupted (Ctrl-C, a stop): the partial file, which holds sessions, goes first.
+      const interrupted = (signal: NodeJS.Signals) => {
+        if (partial !== undefined) rmSync(partial, { force: true })
+        process.kill(process.pid, signal)
+      }
+      if (partial !== undefined) for (const s of SIGNALS) process.once(s, interrupted)
       const out = new LineWriter(stream)
       // Sessions whose data is not JSON (an app with another codec) are counted, not exported.
       let undecodable = 0
@@ -92,6 +98,7 @@ export function register(program: Command): void {
         }
         throw error
       } finally {
+        for (const s of SIGNALS) process.off(s, interrupted)
         progress.stop()
       }
       return {
@@ -125,6 +132,9 @@ export function register(program: Command): void {
   })
 }
 
+/** Signals that end an export early; each then ends the process as it would have. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file)
@@ -151,11 +161,23 @@ async function checkOutput(output: string): Promise<void> {
       { hint: 'create the directory first, or choose another file', details: { file: output } },
     )
   }
-  if ((await stat(output).catch(() => undefined))?.isDirectory() === true) {
+  const existing = await lstat(output).catch(() => undefined)
+  if (existing?.isDirectory() === true) {
     throw new CliError('ERR_OUTPUT_PATH', `Cannot write ${output}: it is a directory.`, {
       hint: 'give a file name',
       details: { file: output },
     })
+  }
+  // The export is renamed over the output: a link, a FIFO or a device would be replaced by it.
+  if (existing !== undefined && !existing.isFile()) {
+    throw new CliError(
+      'ERR_OUTPUT_PATH',
+      `Cannot write ${output}: it is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`,
+      {
+        hint: 'give the file itself, or write to standard output (-) and redirect it',
+        details: { file: output },
+      },
+    )
   }
 }
 

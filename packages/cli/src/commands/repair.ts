@@ -17,6 +17,7 @@ import {
 import { ClassicLevel } from 'classic-level'
 import type { Command } from 'commander'
 import { isRunning, requireDatabase, withStore } from '../database.js'
+import { CliError } from '../errors.js'
 import { type JsonOptions, withJson } from '../options.js'
 import { formatDuration, printResult } from '../output.js'
 
@@ -36,12 +37,25 @@ export function register(program: Command): void {
       throw new SessionStoreLockedError(location, holder)
     }
     const backup = `${location}.backup-${timestamp()}`
-    await cp(location, backup, {
-      recursive: true,
-      errorOnExist: true,
-      force: false,
-      filter: (source) => source !== join(location, PID_FILE),
-    })
+    try {
+      await cp(location, backup, {
+        recursive: true,
+        errorOnExist: true,
+        force: false,
+        filter: (source) => source !== join(location, PID_FILE),
+      })
+    } catch (cause) {
+      // A partial copy named like a backup would be trusted as one.
+      await rm(backup, { recursive: true, force: true }).catch(() => undefined)
+      throw new CliError(
+        'ERR_BACKUP',
+        `Could not copy ${location} to ${backup}: ${(cause as Error).message}. Nothing was repaired.`,
+        {
+          hint: 'repair copies the database first: make room (or write access) beside it',
+          details: { path: location, backup },
+        },
+      )
+    }
     try {
       await assertUnlocked(location, holder)
     } catch (error) {

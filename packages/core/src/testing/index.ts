@@ -661,6 +661,12 @@ export function runStoreConformance(
         await expect(
           store.restore({ ...snapshot, createdAt: snapshot.expiresAt + 1 }),
         ).rejects.toBeInstanceOf(RangeError)
+        // An expiry is capped at now + 100 years; a creation after that is refused.
+        const far = 9e15
+        await expect(
+          store.restore({ ...snapshot, id: 'far', createdAt: far, expiresAt: far }),
+        ).rejects.toBeInstanceOf(RangeError)
+        expect(await store.backend.load('far')).toBeUndefined()
         await verify(store)
       })
 
