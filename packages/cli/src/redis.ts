@@ -211,6 +211,7 @@ export async function withTargetStore<T>(
         prefix: target.prefix,
         buckets: found === null ? (target.buckets ?? DEFAULT_BUCKETS) : Number(found),
         hintCacheBytes: 0, // each session is read or written once
+        commandTimeout: REPLY_TIMEOUT,
       }),
       cleanupInterval: 0,
       userId: storedOwners,
@@ -341,16 +342,13 @@ async function* boundedIterator<T>(
 }
 
 /**
- * Closes a client however it ended up: gracefully when it is open, by force when closing
- * fails, and quietly when it is already closed (a lost connection closes it for good here).
+ * Closes a client once its work is done (every call of the CLI and of the store has settled).
+ * destroy(), not close(): close() waits for the replies of commands still pending, which a Redis
+ * that stopped answering never sends (those calls already failed at their timeout).
  */
-async function shut(client: { isOpen: boolean; close(): Promise<void>; destroy(): void }) {
-  if (!client.isOpen) return
-  try {
-    await client.close()
-  } catch {
-    if (client.isOpen) client.destroy()
-  }
+async function shut(client: { isOpen: boolean; destroy(): void }): Promise<void> {
+  if (client.isOpen) client.destroy()
+  return Promise.resolve()
 }
 
 /** Ends `text` with a full stop unless it already ends with punctuation. */

@@ -50,6 +50,24 @@ describe('a Redis that stops answering', () => {
     expect(error.error.message).toMatch(/no reply from Redis within 500 ms/)
   }, 30_000)
 
+  it("answering the store's open, then not its reads: export --redis fails with ERR_STORE_IO", async () => {
+    // Enough of Redis for withTargetStore and the backend's open (layout 2, 16 buckets).
+    const replies: Record<string, string> = {
+      HGET: '$2\r\n16\r\n',
+      HSETNX: ':0\r\n',
+      HMGET: '*2\r\n$1\r\n2\r\n$2\r\n16\r\n',
+    }
+    const url = await fakeRedis((command) =>
+      command in replies ? replies[command] : command === 'ZSCAN' ? undefined : '+OK\r\n',
+    )
+    const dir = await tempDir()
+    const run = await cli(['export', '--redis', url, join(dir, 'out.jsonl'), '--json'], { env })
+    expect(run.code).toBe(1)
+    const error = json<{ error: { code: string; message: string } }>(run.stderr)
+    expect(error.error.code).toBe('ERR_STORE_IO')
+    expect(error.error.message).toMatch(/no reply from Redis within 500 ms \(commandTimeout\)/)
+  }, 30_000)
+
   it('answering the handshake, then not SCAN: import --from-redis fails with ERR_STORE_IO', async () => {
     const url = await fakeRedis((command) => (command === 'SCAN' ? undefined : '+OK\r\n'))
     const dir = await tempDir()

@@ -237,11 +237,13 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     ttl: number,
   ): StoredSession | undefined {
     const moved = expiresAt - current.expiresAt
-    // Lazy touch skips a small move. touchAfter is set against maxAge; a shorter ttl (a cookie's
-    // own) skips proportionally less, so the expiry lags by at most the same share of that ttl:
-    // a user active more often than the ttl is never signed out.
+    // Lazy touch skips a small move: below touchAfter, and below a share of this touch's ttl (a
+    // cookie's own may be far shorter than maxAge), the larger of a tenth and touchAfter's share
+    // of maxAge. The expiry then never lags by more than that share of the ttl, so a user active
+    // more often than the ttl stays signed in, and a 30-minute cookie still writes once a minute.
     const { touchAfter, maxAge } = this.options
-    const lazy = moved > 0 && moved < (ttl < maxAge ? (touchAfter * ttl) / maxAge : touchAfter)
+    const share = Math.max(touchAfter / maxAge, MIN_LAZY_SHARE)
+    const lazy = moved > 0 && moved < Math.min(touchAfter, ttl * share)
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
       return toStored(current.id, current, current.createdAt, expiresAt, current.userId)
@@ -611,6 +613,9 @@ export function createSessionStore<D = SessionData>(
  * round trip per request on Redis.
  */
 const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
+
+/** The share of a touch's ttl that a lazy touch may always skip (see `#touched`). */
+const MIN_LAZY_SHARE = 0.1
 
 /** A call's failure as callers see it: argument and session errors as they are, the rest as I/O. */
 function asCallError(name: string, error: unknown): Error {

@@ -50,8 +50,8 @@ export interface SessionStoreOptions<D = SessionData> {
   maxLifetime?: number
   /**
    * Skip a touch's write while it would move the expiry less than this many ms (0 writes every
-   * touch); a touch with a ttl shorter than `maxAge` skips proportionally less
-   * (`touchAfter * ttl / maxAge`). @default 60_000, or a tenth of `maxAge` when that is shorter
+   * touch), and while it would move less than a tenth of that touch's ttl (or `touchAfter`'s
+   * share of `maxAge`, if larger). @default 60_000, or a tenth of `maxAge` when that is shorter
    */
   touchAfter?: number
   /** Ms between cleaner runs; 0 turns the cleaner off. @default 60_000 */

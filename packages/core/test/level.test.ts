@@ -388,6 +388,36 @@ describe('Level backend', () => {
       await store.close()
     })
 
+    it('a rebuild interrupted midway leaves the index distrusted, and the next open finishes it', async () => {
+      const clock = new TestClock()
+      const root = new MemoryLevel<string, string>()
+      const store = owned(clock, root)
+      const ids = Array.from({ length: 1500 }, (_, i) => `s${String(i).padStart(4, '0')}`)
+      await Promise.all(ids.map((id) => store.set(id, { user: 'ann' })))
+      // The markers' write goes through; the first chunk of index entries fails.
+      const original = root.batch.bind(root) as (...args: unknown[]) => Promise<void>
+      let calls = 0
+      const batch = vi
+        .spyOn(root, 'batch')
+        .mockImplementation(((...args: unknown[]) =>
+          ++calls === 2 ? Promise.reject(new Error('disk full')) : original(...args)) as never)
+      await expect((store.backend as LevelBackend).rebuildIndexes()).rejects.toThrow('disk full')
+      batch.mockRestore()
+      // Cleared, then the first chunk failed: the index holds nothing.
+      expect(await root.sublevel<string, string>('x', {}).keys().all()).toEqual([])
+      // Distrusted: counted from the sessions, not from the half-built index.
+      expect(await store.count()).toBe(1500)
+      await store.close()
+
+      const reopened = owned(clock, root)
+      await reopened.ready()
+      await verify(reopened)
+      expect(await root.sublevel<string, string>('m', {}).get('index-rebuild')).toBeUndefined()
+      expect(await root.sublevel<string, string>('m', {}).get('index-untrusted')).toBeUndefined()
+      expect(await reopened.destroyUser('ann')).toBe(1500)
+      await reopened.close()
+    })
+
     it('a session set again while a sweep runs survives, though the sweep saw its old entry', async () => {
       const clock = new TestClock()
       const store = createSessionStore<{ n: number }>({

@@ -58,6 +58,8 @@ const INDEX_VALUE = '1'
  * is set, the cleaner reads every session before deleting it. `clear()` lifts it.
  */
 const UNTRUSTED_INDEX = 'index-untrusted'
+/** Meta key set while `rebuildIndexes()` runs: an open that finds it finishes the rebuild. */
+const REBUILDING = 'index-rebuild'
 
 export interface LevelBackendOptions {
   /** fsync every batch. @default false */
@@ -147,6 +149,7 @@ export class LevelBackend implements Backend {
     await this.db.open()
     await this.#options.opened?.(this)
     this.#indexTrusted = (await this.#meta.get(UNTRUSTED_INDEX)) === undefined
+    if ((await this.#meta.get(REBUILDING)) !== undefined) await this.#rebuild()
   }
 
   /**
@@ -370,33 +373,50 @@ export class LevelBackend implements Backend {
    * index entry would lead the cleaner to them.
    */
   rebuildIndexes(): Promise<{ sessions: number; unreadable: number }> {
-    return this.#alone(async () => {
-      await Promise.all([this.#expiry.clear(), this.#users.clear()])
-      let sessions = 0
-      let unreadable = 0
-      let ops: BatchOp[] = []
-      // The iterator reads a snapshot: the deletes below do not disturb it.
-      for await (const [id, raw] of this.#sessions.iterator()) {
-        let session: StoredSession
-        try {
-          session = decodeRecord(id, raw)
-        } catch {
-          ops.push({ type: 'del', sublevel: this.#sessions, key: id })
-          unreadable++
-          continue
-        }
-        // The index entries a new session gets, without its own put: it is stored already.
-        ops.push(...this.#putOps(undefined, session).slice(1))
-        sessions++
-        if (ops.length >= 1000) {
-          await this.db.batch(ops)
-          ops = []
-        }
+    return this.#alone(() => this.#rebuild())
+  }
+
+  /**
+   * The work of `rebuildIndexes`. Marked in the database first: a rebuild interrupted (a crash, a
+   * full disk) leaves the index distrusted, and the next open finishes it.
+   */
+  async #rebuild(): Promise<{ sessions: number; unreadable: number }> {
+    // `sync` is classic-level's (not in abstract-level's types): as strict as the store's writes.
+    const options = (this.#writer.sync ? { sync: true } : {}) as object
+    this.#indexTrusted = false
+    await this.#meta.batch(
+      [
+        { type: 'put', key: UNTRUSTED_INDEX, value: '1' },
+        { type: 'put', key: REBUILDING, value: '1' },
+      ],
+      options,
+    )
+    await Promise.all([this.#expiry.clear(), this.#users.clear()])
+    let sessions = 0
+    let unreadable = 0
+    let ops: BatchOp[] = []
+    // The iterator reads a snapshot: the deletes below do not disturb it.
+    for await (const [id, raw] of this.#sessions.iterator()) {
+      let session: StoredSession
+      try {
+        session = decodeRecord(id, raw)
+      } catch {
+        ops.push({ type: 'del', sublevel: this.#sessions, key: id })
+        unreadable++
+        continue
       }
-      if (ops.length > 0) await this.db.batch(ops)
-      await this.#trustIndex()
-      return { sessions, unreadable }
-    })
+      // The index entries a new session gets, without its own put: it is stored already.
+      ops.push(...this.#putOps(undefined, session).slice(1))
+      sessions++
+      if (ops.length >= 1000) {
+        await this.db.batch(ops, options)
+        ops = []
+      }
+    }
+    if (ops.length > 0) await this.db.batch(ops, options)
+    await this.#meta.del(REBUILDING, options)
+    await this.#trustIndex()
+    return { sessions, unreadable }
   }
 
   /**

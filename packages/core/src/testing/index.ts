@@ -384,9 +384,9 @@ export function runStoreConformance(
         expect((await store.get('a'))!.expiresAt).toBe(clock.value + 10_000)
       })
 
-      test('a touch with a shorter ttl than maxAge skips proportionally less', async () => {
-        // touchAfter is a tenth of maxAge by default: a touch with a 1,500 ms ttl skips only
-        // moves under 150 ms, so a user active every 800 ms is never signed out.
+      test('a touch with a short ttl skips only moves under a tenth of it', async () => {
+        // touchAfter is a second here: a touch with a 1,500 ms ttl skips only moves under
+        // 150 ms, so a user active every 800 ms is never signed out.
         const store = await makeStore({ maxAge: 10_000 })
         await store.set('a', {}, { ttl: 1500 })
         for (let i = 0; i < 5; i++) {
@@ -398,6 +398,28 @@ export function runStoreConformance(
         clock.advance(100)
         expect(await store.touch('a', { ttl: 1500 })).toBe(true)
         expect((await store.get('a'))!.expiresAt).toBe(written)
+        // A ttl of 5 s may lag 500 ms.
+        await store.set('b', {}, { ttl: 5000 })
+        const first = clock.value + 5000
+        clock.advance(400)
+        await store.touch('b', { ttl: 5000 })
+        expect((await store.get('b'))!.expiresAt).toBe(first)
+        clock.advance(200)
+        await store.touch('b', { ttl: 5000 })
+        expect((await store.get('b'))!.expiresAt).toBe(clock.value + 5000)
+      })
+
+      test('a long ttl still skips up to touchAfter: a 30-minute cookie writes once a minute', async () => {
+        const store = await makeStore({ maxAge: DAY }) // touchAfter 60 s
+        const ttl = 30 * 60_000
+        await store.set('a', {}, { ttl })
+        const first = clock.value + ttl
+        clock.advance(59_000)
+        await store.touch('a', { ttl })
+        expect((await store.get('a'))!.expiresAt).toBe(first)
+        clock.advance(1000)
+        await store.touch('a', { ttl })
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + ttl)
       })
 
       test('touch with a shorter ttl shortens the expiry', async () => {
