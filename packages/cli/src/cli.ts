@@ -54,8 +54,11 @@ From connect-redis, without signing anyone out:
 
 LevelDB lets one process open a database at a time: run these while the app is stopped.`
 
-/** Builds the program. Usage errors throw a `CommanderError` instead of exiting. */
-export function createProgram(): Command {
+/**
+ * Builds the program. Usage errors throw a `CommanderError` instead of exiting; with `json`,
+ * commander prints none of them (the caller reports them as JSON).
+ */
+export function createProgram(json = false): Command {
   const program = new Command('levelsession')
     .description(
       'Set up and operate levelsession session databases (LevelDB directories); export and import also reach Redis.',
@@ -65,10 +68,11 @@ export function createProgram(): Command {
     .helpCommand('help [command]', 'show help for a command')
     // Set before the commands are added: `.command()` copies these settings to each of them.
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError(json ? false : '(add --help for usage)')
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => (json ? undefined : write(text)),
     })
   for (const register of COMMANDS) register(program)
   program.addHelpText('after', EXAMPLES)
@@ -81,19 +85,25 @@ export function createProgram(): Command {
  */
 export async function run(argv: readonly string[] = process.argv): Promise<number> {
   ignoreClosedPipes()
-  const program = createProgram()
+  const json = wantsJson(argv)
+  const program = createProgram(json)
   try {
     await program.parseAsync([...argv])
     return EXIT_OK
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander already printed the message (or the help or version).
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
-        ? EXIT_OK
-        : EXIT_USAGE
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+        return EXIT_OK
+      }
+      // In words, commander printed the message already; for --json, it is reported here.
+      if (json) {
+        const message = error.message.replace(/^error: /, '')
+        printError(true, { code: 'ERR_USAGE', message, exitCode: EXIT_USAGE })
+      }
+      return EXIT_USAGE
     }
     const report = reportOf(error)
-    printError(wantsJson(argv), report)
+    printError(json, report)
     return report.exitCode
   }
 }

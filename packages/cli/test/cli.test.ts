@@ -67,6 +67,20 @@ describe('the levelsession program', () => {
     }
   })
 
+  it('reports wrong usage as JSON, and only as JSON, with --json', async () => {
+    for (const args of [
+      ['stats', '--json'],
+      ['list', 'a', '--limit', '0', '--json'],
+      ['stats', 'a', '--bogus', '--json'],
+    ]) {
+      const run = await cli(args)
+      expect({ args, code: run.code }).toEqual({ args, code: 2 })
+      const { error } = json<{ error: { code: string; message: string } }>(run.stderr)
+      expect(error.code).toBe('ERR_USAGE')
+      expect(error.message).not.toMatch(/^error:/)
+    }
+  })
+
   it('exits 0 on success and 1 on failure, for every command', async () => {
     const dir = await tempDir()
     const db = join(dir, 'db')
