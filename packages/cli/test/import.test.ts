@@ -101,6 +101,21 @@ describe('levelsession import', () => {
     expect(human.stderr).toContain('9 lines were rejected')
   })
 
+  it.skipIf(process.platform !== 'linux')(
+    'an input that fails to read is ERR_INPUT naming it and how far it got',
+    async () => {
+      const db = join(await tempDir(), 'db')
+      // Readable by stat, failing on read (EIO): as a failing disk or device would.
+      const run = await cli(['import', db, '/proc/self/mem', '--json'])
+      expect(run.code).toBe(1)
+      expect(json<{ error: Record<string, unknown> }>(run.stderr).error).toMatchObject({
+        code: 'ERR_INPUT',
+        file: '/proc/self/mem',
+        lines: 0,
+      })
+    },
+  )
+
   it('reads standard input with -, and exits 0 when only expired lines were skipped', async () => {
     const dir = await tempDir()
     const now = Date.now()

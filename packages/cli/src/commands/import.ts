@@ -208,7 +208,17 @@ async function importFile(target: Target, file: string, options: ImportFlags): P
         failure ??= error
         lines.close()
       }
-      input.stream.on('error', stop)
+      // A read failure (EIO, a device, a file removed midway) names the input and how far it got.
+      input.stream.on('error', (error: Error) =>
+        stop(
+          new CliError(
+            'ERR_INPUT',
+            `Cannot read ${input.name} after line ${lineNo}: ${error.message}. ` +
+              'The lines before were imported.',
+            { details: { file: input.name, lines: lineNo } },
+          ),
+        ),
+      )
       guard.on('error', stop)
       input.stream.pipe(guard)
       async function* items(): AsyncGenerator<Item> {
