@@ -23,6 +23,9 @@ export async function confirm(question: string, yes: boolean | undefined): Promi
   let answer: string
   try {
     answer = await rl.question(`${question} [y/N] `)
+  } catch {
+    // Ctrl-C or Ctrl-D at the prompt (readline rejects with an AbortError): a no.
+    answer = ''
   } finally {
     rl.close()
   }
