@@ -1,4 +1,8 @@
-import { SessionStoreCorruptError, SessionStoreLockedError } from '@levelsession/core'
+import {
+  SessionStoreCorruptError,
+  SessionStoreLockedError,
+  SessionStoreOpenError,
+} from '@levelsession/core'
 import { describe, expect, it } from 'vitest'
 import { CliError, reportOf, usageError } from './errors.js'
 
@@ -19,6 +23,14 @@ describe('reportOf', () => {
     const report = reportOf(new SessionStoreCorruptError('/srv/sessions', 'no CURRENT'))
     expect(report.code).toBe('ERR_STORE_CORRUPT')
     expect(report.hint).toContain('levelsession repair /srv/sessions')
+  })
+
+  it('names the path of a database that fails to open, and what to check', () => {
+    const cause = Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' })
+    const report = reportOf(new SessionStoreOpenError('/srv/sessions', cause))
+    expect(report).toMatchObject({ code: 'ERR_STORE_OPEN', path: '/srv/sessions', exitCode: 1 })
+    expect(report.message).toContain('EACCES')
+    expect(report.hint).toContain('/srv/sessions and its parent can be written')
   })
 
   it('gives usage errors exit status 2 and anything else 1', () => {

@@ -83,6 +83,11 @@ export function reportOf(error: unknown): ErrorReport {
         `\`levelsession repair ${report.path ?? '<path>'}\` first copies the directory to ` +
         '<path>.backup-<time>, then repairs it in place. Stop any app using it first.'
       break
+    case 'ERR_STORE_OPEN':
+      report.hint =
+        `Check that ${report.path ?? 'the directory'} and its parent can be written by this ` +
+        'user and that the disk has room: the reason above comes from the file system or LevelDB.'
+      break
     case 'ERR_STORE_SCHEMA':
       report.hint = 'Upgrade @levelsession/cli to the version of @levelsession/core that wrote it.'
       break

@@ -109,11 +109,13 @@ export class SessionStoreSchemaError extends SessionError {
 
 /** Opening the database failed for another reason (permissions, disk, ...). */
 export class SessionStoreOpenError extends SessionError {
+  readonly path: string
   constructor(path: string, cause: unknown) {
     // LevelDB's reason is in the cause ("Database failed to open" alone says nothing).
     super('ERR_STORE_OPEN', `Could not open the session database at ${path}: ${chainOf(cause)}`, {
       cause,
     })
+    this.path = path
   }
 }
 
