@@ -181,4 +181,28 @@ describe('redisSessions', () => {
     expect(items[0]!.parsed).toMatchObject({ ok: false })
     expect(asked).not.toContain('GET')
   })
+
+  it('asks for at most 4 MiB of values at a time (one larger value alone), in order', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `sess:${i}`)
+    const connection = fakeConnection(keys)
+    // Each value claims 1.5 MiB: two fit in a slice, a third does not.
+    const MiB = 1024 * 1024
+    let inFlight = 0
+    let most = 0
+    const sized: Connected = {
+      ...connection,
+      async sendCommand(key, readonly, args) {
+        if (args[0] === 'STRLEN') return 1.5 * MiB
+        if (args[0] !== 'GET') return connection.sendCommand(key, readonly, args)
+        most = Math.max(most, ++inFlight)
+        await new Promise((resolve) => setImmediate(resolve))
+        inFlight--
+        return connection.sendCommand(key, readonly, args)
+      },
+    }
+    const items = await collect(sized)
+    expect(items.map((i) => i.key)).toEqual(keys)
+    expect(items.every((i) => i.parsed.ok === true)).toBe(true)
+    expect(most).toBe(2)
+  })
 })

@@ -15,6 +15,8 @@ import { jsonErrorPlace, type ParsedLine } from './snapshot.js'
 const SCAN_COUNT = 500
 /** A longer value is not a session: refused without being read (as an import line over this). */
 export const MAX_VALUE_BYTES = 64 * 1024 * 1024
+/** Bytes of values one pipeline of GETs asks for (a single larger value goes alone). */
+const READ_BYTES = 4 * 1024 * 1024
 
 export interface RedisSource {
   url: string
@@ -63,17 +65,38 @@ export async function* redisSessions(
         ]),
       ),
     )
-    const values = await Promise.all(
-      candidates.map((key, i) => {
-        const [size] = sizes[i]!
-        return typeof size === 'number' && size <= MAX_VALUE_BYTES
-          ? connection.sendCommand(key, true, ['GET', key]).catch(replyError)
-          : size
-      }),
-    )
-    const now = Date.now()
-    for (const [i, key] of candidates.entries()) {
-      yield toItem(source, key, values[i], Number(sizes[i]![1]), now)
+    // Values are read a slice of at most READ_BYTES at a time, and handed on before the next:
+    // a batch of large values neither fills memory nor waits behind the others' transfer
+    // (each read must answer within the CLI's reply timeout).
+    const readable = (i: number) => {
+      const [size] = sizes[i]!
+      return typeof size === 'number' && size <= MAX_VALUE_BYTES ? size : undefined
+    }
+    let start = 0
+    while (start < candidates.length) {
+      const first = start
+      let end = start
+      let bytes = 0
+      while (
+        end < candidates.length &&
+        (end === start || bytes + (readable(end) ?? 0) <= READ_BYTES)
+      ) {
+        bytes += readable(end) ?? 0
+        end++
+      }
+      const slice = candidates.slice(first, end)
+      const values = await Promise.all(
+        slice.map((key, j) =>
+          readable(first + j) === undefined
+            ? sizes[first + j]![0]
+            : connection.sendCommand(key, true, ['GET', key]).catch(replyError),
+        ),
+      )
+      const now = Date.now()
+      for (const [j, key] of slice.entries()) {
+        yield toItem(source, key, values[j], Number(sizes[first + j]![1]), now)
+      }
+      start = end
     }
   }
 }
