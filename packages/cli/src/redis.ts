@@ -312,20 +312,43 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
 }
 
 /**
- * A wrapper that fails a call of `client` with no reply within REPLY_TIMEOUT, destroying the
- * client: its other calls then fail at once, and its socket no longer holds the process open.
+ * A wrapper for the calls of `client`: once calls are pending and none has been answered for
+ * REPLY_TIMEOUT, the client is destroyed (every pending call then fails at once, and its socket
+ * no longer holds the process open) and those calls fail with a timeout error. A watchdog per
+ * client, not a timer per call: a source is read with hundreds of thousands of calls.
  */
 function boundTo(client: { isOpen: boolean; destroy(): void }) {
+  let pending = 0
+  let progress = Date.now()
+  let timedOut = false
+  let watchdog: NodeJS.Timeout | undefined
+  const check = () => {
+    if (pending === 0 || Date.now() - progress < REPLY_TIMEOUT) return
+    timedOut = true
+    if (client.isOpen) client.destroy()
+  }
+  const settled = () => {
+    progress = Date.now()
+    if (--pending === 0) {
+      clearInterval(watchdog)
+      watchdog = undefined
+    }
+  }
   return <T>(call: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no reply from Redis within ${REPLY_TIMEOUT} ms`))
-        if (client.isOpen) client.destroy()
-      }, REPLY_TIMEOUT)
-    })
-    call.catch(() => undefined) // settled late, after the timeout answered
-    return Promise.race([call, timeout]).finally(() => clearTimeout(timer))
+    if (pending++ === 0) {
+      progress = Date.now()
+      watchdog = setInterval(check, Math.max(10, REPLY_TIMEOUT / 4))
+    }
+    return call.then(
+      (value) => {
+        settled()
+        return value
+      },
+      (error: unknown) => {
+        settled()
+        throw timedOut ? new Error(`no reply from Redis within ${REPLY_TIMEOUT} ms`) : error
+      },
+    )
   }
 }
 
