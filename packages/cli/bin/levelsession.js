@@ -27,3 +27,7 @@ try {
   throw error
 }
 process.exitCode = await cli.run(process.argv)
+// The command is done: a handle a client library left open (a Redis cluster client's discovery
+// connection to a server that stopped answering) must not keep the process running. Output is
+// written by now; the grace covers streams that flush asynchronously.
+setTimeout(() => process.exit(), 1000).unref()

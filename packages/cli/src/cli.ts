@@ -95,6 +95,8 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
         return EXIT_OK
       }
+      // Help shown for a mistake (`help nosuch`): the help is the answer, also with --json.
+      if (error.code === 'commander.help') return EXIT_USAGE
       // In words, commander printed the message already; for --json, it is reported here.
       if (json) {
         const message = error.message.replace(/^error: /, '')

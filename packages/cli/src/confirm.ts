@@ -24,7 +24,9 @@ export async function confirm(question: string, yes: boolean | undefined): Promi
   try {
     answer = await rl.question(`${question} [y/N] `)
   } catch {
-    // Ctrl-C or Ctrl-D at the prompt (readline rejects with an AbortError): a no.
+    // Ctrl-C or Ctrl-D at the prompt (readline rejects with an AbortError): a no, on a line of
+    // its own.
+    process.stderr.write('\n')
     answer = ''
   } finally {
     rl.close()

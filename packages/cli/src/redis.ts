@@ -24,7 +24,8 @@ const REPLY_TIMEOUT = replyTimeout(process.env.LEVELSESSION_REDIS_TIMEOUT)
 
 function replyTimeout(value: string | undefined): number {
   const ms = Number(value)
-  return value !== undefined && Number.isSafeInteger(ms) && ms > 0 ? ms : 10_000
+  // Beyond 2^31 - 1 ms, Node's timers fire at once.
+  return value !== undefined && Number.isSafeInteger(ms) && ms > 0 && ms < 2 ** 31 ? ms : 10_000
 }
 
 /** The options `withRedis` adds. */
@@ -274,7 +275,7 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
     }).on('error', ignore)
     const bounded = boundTo(cluster)
     try {
-      await bounded(cluster.connect())
+      await withDeadline(cluster.connect(), cluster)
     } catch (cause) {
       await shut(cluster)
       throw unreachable(cause)
@@ -284,7 +285,7 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
       sendCommand: (key, readonly, args) => bounded(cluster.sendCommand(key, readonly, args)),
       async *scan(pattern, count) {
         for (const master of cluster.masters) {
-          const node = await bounded(cluster.nodeClient(master))
+          const node = await withDeadline(cluster.nodeClient(master), cluster)
           yield* boundedIterator(node.scanIterator({ MATCH: pattern, COUNT: count }), bounded)
         }
       },
@@ -297,7 +298,7 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
   )
   const bounded = boundTo(client)
   try {
-    await bounded(client.connect())
+    await withDeadline(client.connect(), client)
   } catch (cause) {
     await shut(client)
     throw unreachable(cause)
@@ -313,8 +314,8 @@ async function connect(target: Extract<Target, { kind: 'redis' }>): Promise<Conn
 
 /**
  * A wrapper for the calls of `client`: once calls are pending and none has been answered for
- * REPLY_TIMEOUT, the client is destroyed (every pending call then fails at once, and its socket
- * no longer holds the process open) and those calls fail with a timeout error. A watchdog per
+ * REPLY_TIMEOUT, the client is destroyed (its pending commands then fail, and its socket no
+ * longer holds the process open) and those calls fail with a timeout error. A watchdog per
  * client, not a timer per call: a source is read with hundreds of thousands of calls.
  */
 function boundTo(client: { isOpen: boolean; destroy(): void }) {
@@ -329,10 +330,7 @@ function boundTo(client: { isOpen: boolean; destroy(): void }) {
   }
   const settled = () => {
     progress = Date.now()
-    if (--pending === 0) {
-      clearInterval(watchdog)
-      watchdog = undefined
-    }
+    if (--pending === 0) clearInterval(watchdog)
   }
   return <T>(call: Promise<T>): Promise<T> => {
     if (pending++ === 0) {
@@ -346,10 +344,31 @@ function boundTo(client: { isOpen: boolean; destroy(): void }) {
       },
       (error: unknown) => {
         settled()
-        throw timedOut ? new Error(`no reply from Redis within ${REPLY_TIMEOUT} ms`) : error
+        throw timedOut ? timeoutError() : error
       },
     )
   }
+}
+
+/**
+ * `call`, or a timeout error after REPLY_TIMEOUT, destroying `client`: for the few calls that a
+ * destroy may leave unsettled (a cluster client's connect and node lookups run on a discovery
+ * connection that its destroy() does not close).
+ */
+function withDeadline<T>(call: Promise<T>, client: { isOpen: boolean; destroy(): void }) {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(timeoutError())
+      if (client.isOpen) client.destroy()
+    }, REPLY_TIMEOUT)
+  })
+  call.catch(() => undefined) // settled late, after the deadline answered
+  return Promise.race([call, late]).finally(() => clearTimeout(timer))
+}
+
+function timeoutError(): Error {
+  return new Error(`no reply from Redis within ${REPLY_TIMEOUT} ms`)
 }
 
 /** Each step of `iterator` bounded (see `boundTo`). */

@@ -40,14 +40,17 @@ async function fakeRedis(answer: (command: string) => string | undefined): Promi
 const env = { LEVELSESSION_REDIS_TIMEOUT: '500' }
 
 describe('a Redis that stops answering', () => {
-  it('never answering at all: export --redis fails with ERR_REDIS_CONNECT', async () => {
+  it('never answering at all: export --redis fails with ERR_REDIS_CONNECT, cluster or not', async () => {
     const url = await fakeRedis(() => undefined)
     const dir = await tempDir()
-    const run = await cli(['export', '--redis', url, join(dir, 'out.jsonl'), '--json'], { env })
-    expect(run.code).toBe(1)
-    const error = json<{ error: { code: string; message: string } }>(run.stderr)
-    expect(error.error.code).toBe('ERR_REDIS_CONNECT')
-    expect(error.error.message).toMatch(/no reply from Redis within 500 ms/)
+    for (const cluster of [[], ['--cluster']]) {
+      const out = join(dir, 'out.jsonl')
+      const run = await cli(['export', '--redis', url, ...cluster, out, '--json'], { env })
+      expect(run.code).toBe(1)
+      const error = json<{ error: { code: string; message: string } }>(run.stderr)
+      expect(error.error.code).toBe('ERR_REDIS_CONNECT')
+      expect(error.error.message).toMatch(/no reply from Redis within 500 ms/)
+    }
   }, 30_000)
 
   it("answering the store's open, then not its reads: export --redis fails with ERR_STORE_IO", async () => {

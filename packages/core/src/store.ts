@@ -238,11 +238,12 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   ): StoredSession | undefined {
     const moved = expiresAt - current.expiresAt
     // Lazy touch skips a small move: below touchAfter, and below a share of this touch's ttl (a
-    // cookie's own may be far shorter than maxAge), the larger of a tenth and touchAfter's share
-    // of maxAge. The expiry then never lags by more than that share of the ttl, so a user active
-    // more often than the ttl stays signed in, and a 30-minute cookie still writes once a minute.
+    // cookie's own may be far shorter than maxAge), touchAfter's share of maxAge but at least a
+    // tenth and at most half. The expiry then never lags by more than that share of the ttl, so
+    // a user active more often than half the ttl stays signed in, and a 30-minute cookie on the
+    // default store still writes once a minute.
     const { touchAfter, maxAge } = this.options
-    const share = Math.max(touchAfter / maxAge, MIN_LAZY_SHARE)
+    const share = Math.min(MAX_LAZY_SHARE, Math.max(touchAfter / maxAge, MIN_LAZY_SHARE))
     const lazy = moved > 0 && moved < Math.min(touchAfter, ttl * share)
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
@@ -614,8 +615,12 @@ export function createSessionStore<D = SessionData>(
  */
 const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
 
-/** The share of a touch's ttl that a lazy touch may always skip (see `#touched`). */
+/**
+ * The share of a touch's ttl that a lazy touch may skip (see `#touched`): at least a tenth, and
+ * never more than half, so that a user active more often than half the ttl stays signed in.
+ */
 const MIN_LAZY_SHARE = 0.1
+const MAX_LAZY_SHARE = 0.5
 
 /** A call's failure as callers see it: argument and session errors as they are, the rest as I/O. */
 function asCallError(name: string, error: unknown): Error {

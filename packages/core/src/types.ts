@@ -51,7 +51,8 @@ export interface SessionStoreOptions<D = SessionData> {
   /**
    * Skip a touch's write while it would move the expiry less than this many ms (0 writes every
    * touch), and while it would move less than a tenth of that touch's ttl (or `touchAfter`'s
-   * share of `maxAge`, if larger). @default 60_000, or a tenth of `maxAge` when that is shorter
+   * share of `maxAge`, if larger, up to half). @default 60_000, or a tenth of `maxAge` when that
+   * is shorter
    */
   touchAfter?: number
   /** Ms between cleaner runs; 0 turns the cleaner off. @default 60_000 */

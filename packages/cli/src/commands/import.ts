@@ -464,6 +464,8 @@ interface Input {
 async function openInput(file: string): Promise<Input> {
   if (file === '-') {
     const counted = new ByteCounter()
+    // pipe() passes no errors on: a failed read of stdin (EIO) reaches the import this way.
+    process.stdin.once('error', (error) => counted.destroy(error))
     return { name: 'standard input', stream: process.stdin.pipe(counted), size: undefined }
   }
   const name = resolve(file)

@@ -109,6 +109,8 @@ export class LevelBackend implements Backend {
   readonly #sweeping = new Set<Set<string>>()
   /** False once UNTRUSTED_INDEX is set: sweeps then read every session (see #sweep). */
   #indexTrusted = true
+  /** False while a rebuild has cleared the user index and not finished: listUser scans. */
+  #userIndexComplete = true
 
   constructor(db: AnyLevel, options: LevelBackendOptions = {}) {
     this.db = db
@@ -149,7 +151,10 @@ export class LevelBackend implements Backend {
     await this.db.open()
     await this.#options.opened?.(this)
     this.#indexTrusted = (await this.#meta.get(UNTRUSTED_INDEX)) === undefined
-    if ((await this.#meta.get(REBUILDING)) !== undefined) await this.#rebuild()
+    if ((await this.#meta.get(REBUILDING)) !== undefined) {
+      this.#userIndexComplete = false
+      await this.#rebuild()
+    }
   }
 
   /**
@@ -294,6 +299,13 @@ export class LevelBackend implements Backend {
   }
 
   async listUser(userId: string): Promise<StoredSession[]> {
+    // A rebuild that failed midway left the user index partial: sign-out-everywhere must still
+    // find every session, so read them all.
+    if (!this.#userIndexComplete) {
+      const found: StoredSession[] = []
+      for await (const s of this.entries()) if (s.userId === userId) found.push(s)
+      return found
+    }
     const ids: string[] = []
     for await (const key of this.#users.keys(userRange(userId))) ids.push(parseUserKey(key).id)
     const found = await this.#readMany(ids)
@@ -384,6 +396,7 @@ export class LevelBackend implements Backend {
     // `sync` is classic-level's (not in abstract-level's types): as strict as the store's writes.
     const options = (this.#writer.sync ? { sync: true } : {}) as object
     this.#indexTrusted = false
+    this.#userIndexComplete = false
     await this.#meta.batch(
       [
         { type: 'put', key: UNTRUSTED_INDEX, value: '1' },
@@ -414,8 +427,7 @@ export class LevelBackend implements Backend {
       }
     }
     if (ops.length > 0) await this.db.batch(ops, options)
-    await this.#meta.del(REBUILDING, options)
-    await this.#trustIndex()
+    await this.#trustIndex(options)
     return { sessions, unreadable }
   }
 
@@ -438,9 +450,17 @@ export class LevelBackend implements Backend {
   }
 
   /** The indexes match the sessions exactly (emptied, or rebuilt from them). */
-  async #trustIndex(): Promise<void> {
-    await this.#meta.del(UNTRUSTED_INDEX)
+  async #trustIndex(options: object = {}): Promise<void> {
+    // Both markers in one write: between two, a crash would leave the index distrusted for good.
+    await this.#meta.batch(
+      [
+        { type: 'del', key: UNTRUSTED_INDEX },
+        { type: 'del', key: REBUILDING },
+      ],
+      options,
+    )
     this.#indexTrusted = true
+    this.#userIndexComplete = true
     this.#cache.clear()
     this.#resetWatermark()
   }

@@ -409,6 +409,17 @@ export function runStoreConformance(
         expect((await store.get('b'))!.expiresAt).toBe(clock.value + 5000)
       })
 
+      test('a lazy touch never skips half of its ttl, whatever touchAfter says', async () => {
+        const store = await makeStore({ maxAge: 1000, touchAfter: 900 })
+        await store.set('a', {})
+        clock.advance(600) // past half of the ttl: written
+        await store.touch('a')
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value + 1000)
+        clock.advance(400) // under half: skipped
+        await store.touch('a')
+        expect((await store.get('a'))!.expiresAt).toBe(clock.value - 400 + 1000)
+      })
+
       test('a long ttl still skips up to touchAfter: a 30-minute cookie writes once a minute', async () => {
         const store = await makeStore({ maxAge: DAY }) // touchAfter 60 s
         const ttl = 30 * 60_000
