@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { Cleaner } from './cleaner.js'
+import { statsFromSessions } from './stats.js'
 import { runFinally } from './finally.js'
 import { decodeValue, type Encoded, encodeValue } from './codec.js'
 import {
@@ -50,10 +51,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   #open = false
   #closing: Promise<void> | undefined
   #pruning: Promise<PruneResult> | undefined
+  /** The share of a touch's ttl a lazy touch may skip (see `#touched`), from fixed options. */
+  readonly #lazyShare: number
 
   constructor(options: SessionStoreOptions<D>) {
     super()
     this.options = Object.freeze(resolveOptions(options))
+    const { touchAfter, maxAge } = this.options
+    this.#lazyShare = Math.min(MAX_LAZY_SHARE, Math.max(touchAfter / maxAge, MIN_LAZY_SHARE))
     const shared = {
       sync: this.options.durability === 'strict',
       cacheSize: this.options.cacheSize,
@@ -242,9 +247,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     // tenth and at most half. The expiry then never lags by more than that share of the ttl, so
     // a user active more often than half the ttl stays signed in, and a 30-minute cookie on the
     // default store still writes once a minute.
-    const { touchAfter, maxAge } = this.options
-    const share = Math.min(MAX_LAZY_SHARE, Math.max(touchAfter / maxAge, MIN_LAZY_SHARE))
-    const lazy = moved > 0 && moved < Math.min(touchAfter, ttl * share)
+    const lazy = moved > 0 && moved < Math.min(this.options.touchAfter, ttl * this.#lazyShare)
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
       return toStored(current.id, current, current.createdAt, expiresAt, current.userId)
@@ -395,27 +398,8 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
         const stats = await this.backend.stats(now)
         return { ...stats, schemaVersion: stats.schemaVersion }
       }
-      const stats: StoreStats = {
-        sessions: 0,
-        expired: 0,
-        earliestExpiry: undefined,
-        latestExpiry: undefined,
-        users: 0,
-        schemaVersion: undefined,
-      }
-      const users = new Set<string>()
-      for await (const s of this.backend.entries()) {
-        if (!this.#isLive(s, now)) {
-          stats.expired++
-          continue
-        }
-        stats.sessions++
-        stats.earliestExpiry = Math.min(stats.earliestExpiry ?? Infinity, s.expiresAt)
-        stats.latestExpiry = Math.max(stats.latestExpiry ?? -Infinity, s.expiresAt)
-        if (s.userId !== undefined) users.add(s.userId)
-      }
-      stats.users = users.size
-      return stats
+      const counts = await statsFromSessions(this.backend.entries(), (s) => this.#isLive(s, now))
+      return { ...counts, schemaVersion: undefined }
     })
   }
 

@@ -66,3 +66,15 @@ export function textSession(session: StoredSession): StoredSession {
     ? session
     : new TextSession(session.id, text, session.createdAt, session.expiresAt, session.userId)
 }
+
+/**
+ * What a session kept in memory counts for: its bytes, or for a text session two per character
+ * (what V8 may use for a string), its id, and a fixed share for the objects around them. For
+ * caches bounded by bytes.
+ */
+export function storedSessionBytes(session: StoredSession): number {
+  const text = exactText(session)
+  return (
+    128 + 2 * session.id.length + (text === undefined ? session.value.byteLength : 2 * text.length)
+  )
+}

@@ -9,7 +9,7 @@ const hint = (id: string, size: number) => ({
 })
 
 /** What one hint of `size` value bytes under a one-character id counts for. */
-const cost = (size: number) => 96 + 2 + 2 * newToken().length + size
+const cost = (size: number) => 128 + 2 + 2 * newToken().length + size
 
 describe('HintCache', () => {
   it('evicts an entry not used since the hand last passed, before one used meanwhile', () => {

@@ -8,29 +8,20 @@
  * Kept in core's CLOCK cache, bounded by bytes: a hit is one Map lookup and a flag, and an entry
  * never moves between maps (two LRU generations did, at one Map delete and one set per move).
  */
-import { ClockCache, exactText } from '@levelsession/core'
+import { ClockCache, storedSessionBytes } from '@levelsession/core'
 import type { Snapshot } from './record.js'
 
-/** Fixed cost counted per entry on top of the value and id. */
-const OVERHEAD = 96
-
-/**
- * Bytes an entry counts for; entries hold only sessions (never ABSENT). Text counts two bytes a
- * character, what V8 may use for it, as in core's cache.
- */
+/** Bytes an entry counts for, as core's cache counts a session, and its token; never ABSENT. */
 function bytesOf(snapshot: Snapshot): number {
-  const session = snapshot.session!
-  const text = exactText(session)
-  const size = text === undefined ? session.value.byteLength : 2 * text.length
-  return OVERHEAD + 2 * session.id.length + 2 * snapshot.token.length + size
+  return storedSessionBytes(snapshot.session!) + 2 * snapshot.token.length
 }
 
 export class HintCache {
   readonly #cache: ClockCache<Snapshot>
 
   constructor(maxBytes: number) {
-    // Entries are bounded by bytes alone: no entry counts for less than OVERHEAD.
-    this.#cache = new ClockCache(Math.floor(maxBytes / OVERHEAD), maxBytes, bytesOf)
+    // Bounded by bytes alone.
+    this.#cache = new ClockCache(Infinity, maxBytes, bytesOf)
   }
 
   get(id: string): Snapshot | undefined {

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, rmSync } from 'node:fs'
-import { access, lstat, rename, rm, stat } from 'node:fs/promises'
+import { lstat, rename, rm, stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import { dirname, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
@@ -38,8 +38,8 @@ export function register(program: Command): void {
     const toStdout = file === '-'
     const output = toStdout ? undefined : resolve(file)
     // Before the database is opened: a path that cannot take the file is a usage mistake.
-    if (output !== undefined) await checkOutput(output)
-    if (output !== undefined && options.force !== true && (await exists(output))) {
+    const exists = output !== undefined && (await checkOutput(output))
+    if (exists && options.force !== true) {
       throw new CliError('ERR_FILE_EXISTS', `${output} already exists.`, {
         hint: 'pass --force to overwrite it, or choose another file',
         details: { file: output },
@@ -135,17 +135,11 @@ export function register(program: Command): void {
 /** Signals that end an export early; each then ends the process as it would have. */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Refuses an output whose directory is missing, or that is itself a directory. */
-async function checkOutput(output: string): Promise<void> {
+/**
+ * Refuses an output whose directory is missing, or that is a directory, a link or a special file;
+ * resolves to whether a regular file is there already.
+ */
+async function checkOutput(output: string): Promise<boolean> {
   const dir = dirname(output)
   let parent: Awaited<ReturnType<typeof stat>> | undefined
   try {
@@ -179,6 +173,7 @@ async function checkOutput(output: string): Promise<void> {
       },
     )
   }
+  return existing !== undefined
 }
 
 /**

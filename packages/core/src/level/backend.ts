@@ -33,8 +33,9 @@ import {
   userRange,
 } from './keys.js'
 import { ReadBatcher } from './read-batcher.js'
+import { statsFromSessions } from '../stats.js'
 import { decodeRecord, encodeRecord } from './record.js'
-import { compactSession, exactText, textSession } from '../text-session.js'
+import { compactSession, storedSessionBytes, textSession } from '../text-session.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -66,7 +67,7 @@ export interface LevelBackendOptions {
   sync?: boolean
   /** Sessions kept in the write-through cache. @default 20_000 */
   cacheSize?: number
-  /** Bytes the cache may hold (see `sessionBytes`). @default 64 MiB */
+  /** Bytes the cache may hold (see `storedSessionBytes`). @default 64 MiB */
   cacheBytes?: number
   /** The values are text (the store's codec is a text codec): the cache keeps them as strings. */
   text?: boolean
@@ -126,7 +127,7 @@ export class LevelBackend implements Backend {
     this.#cache = new ClockCache(
       options.cacheSize ?? DEFAULT_CACHE_SIZE,
       options.cacheBytes ?? DEFAULT_CACHE_BYTES,
-      sessionBytes,
+      storedSessionBytes,
     )
   }
 
@@ -151,10 +152,7 @@ export class LevelBackend implements Backend {
     await this.db.open()
     await this.#options.opened?.(this)
     this.#indexTrusted = (await this.#meta.get(UNTRUSTED_INDEX)) === undefined
-    if ((await this.#meta.get(REBUILDING)) !== undefined) {
-      this.#userIndexComplete = false
-      await this.#rebuild()
-    }
+    if ((await this.#meta.get(REBUILDING)) !== undefined) await this.#rebuild()
   }
 
   /**
@@ -418,8 +416,8 @@ export class LevelBackend implements Backend {
         unreadable++
         continue
       }
-      // The index entries a new session gets, without its own put: it is stored already.
-      ops.push(...this.#putOps(undefined, session).slice(1))
+      ops.push(this.#expiryPut(session))
+      if (session.userId !== undefined) ops.push(this.#userPut(session.userId, session.id))
       sessions++
       if (ops.length >= 1000) {
         await this.db.batch(ops, options)
@@ -603,7 +601,12 @@ export class LevelBackend implements Backend {
   async stats(
     now: number,
   ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
-    if (!this.#indexTrusted) return this.#statsFromSessions(now)
+    // An index that may not match its sessions is not counted: the sessions are.
+    if (!this.#indexTrusted) {
+      return this.#withSchemaVersion(
+        await statsFromSessions(this.entries(), (s) => s.expiresAt > now),
+      )
+    }
     // Counted from the index; only the bucket holding `now` and the buckets holding the
     // earliest and latest expiry are read, for exact times.
     const boundary = bucketOf(now)
@@ -645,29 +648,6 @@ export class LevelBackend implements Backend {
       last = userId
     }
     return this.#withSchemaVersion({ sessions, expired, earliestExpiry, latestExpiry, users })
-  }
-
-  /** `stats` read from the sessions themselves, for an index that may not match them. */
-  async #statsFromSessions(
-    now: number,
-  ): Promise<Omit<StoreStats, 'schemaVersion'> & { schemaVersion?: number }> {
-    let sessions = 0
-    let expired = 0
-    let earliestExpiry: number | undefined
-    let latestExpiry: number | undefined
-    const users = new Set<string>()
-    for await (const s of this.entries()) {
-      if (s.userId !== undefined) users.add(s.userId)
-      if (s.expiresAt <= now) {
-        expired++
-        continue
-      }
-      sessions++
-      earliestExpiry = Math.min(earliestExpiry ?? Infinity, s.expiresAt)
-      latestExpiry = Math.max(latestExpiry ?? -Infinity, s.expiresAt)
-    }
-    const counts = { sessions, expired, earliestExpiry, latestExpiry, users: users.size }
-    return this.#withSchemaVersion(counts)
   }
 
   async #withSchemaVersion(
@@ -844,8 +824,8 @@ export class LevelBackend implements Backend {
     // `current` is exactly what the indexes hold.
     const moved = current !== undefined && bucketOf(current.expiresAt) !== bucketOf(next.expiresAt)
     if (current === undefined || moved || current.userId !== next.userId) {
-      const key = expiryKey(next.expiresAt, next.id)
-      ops.push({ type: 'put', sublevel: this.#expiry, key, value: expiryValue(next.userId) })
+      const put = this.#expiryPut(next)
+      ops.push(put)
       if (moved) {
         ops.push({
           type: 'del',
@@ -854,20 +834,25 @@ export class LevelBackend implements Backend {
         })
       }
       // A clock that went backwards can write below the watermark: sweep from the start again.
-      if (this.#watermark !== undefined && key < this.#watermark) this.#resetWatermark()
+      if (this.#watermark !== undefined && put.key < this.#watermark) this.#resetWatermark()
     }
     if (current?.userId !== undefined && current.userId !== next.userId) {
       ops.push(this.#userDel(current.userId, next.id))
     }
     if (next.userId !== undefined && current?.userId !== next.userId) {
-      ops.push({
-        type: 'put',
-        sublevel: this.#users,
-        key: userKey(next.userId, next.id),
-        value: INDEX_VALUE,
-      })
+      ops.push(this.#userPut(next.userId, next.id))
     }
     return ops
+  }
+
+  /** The expiry-index entry of `session` (naming its owner). */
+  #expiryPut(session: StoredSession): BatchOp & { key: string } {
+    const key = expiryKey(session.expiresAt, session.id)
+    return { type: 'put', sublevel: this.#expiry, key, value: expiryValue(session.userId) }
+  }
+
+  #userPut(userId: string, id: string): BatchOp {
+    return { type: 'put', sublevel: this.#users, key: userKey(userId, id), value: INDEX_VALUE }
   }
 
   async #compact(start: string, end: string): Promise<void> {
@@ -894,15 +879,4 @@ export class LevelBackend implements Backend {
 function prefixRange(prefix: string): [string, string] {
   const last = prefix.charCodeAt(prefix.length - 1)
   return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)]
-}
-
-/**
- * What a cached session counts for: its bytes, or for a text session two per character (what V8
- * may use for a string), its id, and a fixed share for the objects around them.
- */
-function sessionBytes(session: StoredSession): number {
-  const text = exactText(session)
-  return (
-    128 + 2 * session.id.length + (text === undefined ? session.value.byteLength : 2 * text.length)
-  )
 }
