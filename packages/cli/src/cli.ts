@@ -88,15 +88,15 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
   const json = wantsJson(argv)
   const program = createProgram(json)
   try {
-    await program.parseAsync([...argv])
+    await program.parseAsync(unknownHelpAsCommand(program, argv))
     return EXIT_OK
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
         return EXIT_OK
       }
-      // Help shown for a mistake (`help nosuch`): the help is the answer, also with --json.
-      if (error.code === 'commander.help') return EXIT_USAGE
+      // `help` alone is help asked for (exit code 0); help shown for a mistake is a usage error.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE
       // In words, commander printed the message already; for --json, it is reported here.
       if (json) {
         const message = error.message.replace(/^error: /, '')
@@ -108,6 +108,24 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
     printError(json, report)
     return report.exitCode
   }
+}
+
+/**
+ * `help nosuch` as `nosuch`: commander would print the whole help (in words, also with --json)
+ * and exit 2 without saying what was wrong; as a command it is "unknown command 'nosuch'", with
+ * a suggestion.
+ */
+function unknownHelpAsCommand(program: Command, argv: readonly string[]): string[] {
+  const args = argv.slice(2)
+  const at = args.findIndex((arg) => !arg.startsWith('-'))
+  const topic = args[at + 1]
+  if (at === -1 || args[at] !== 'help' || topic === undefined || topic.startsWith('-')) {
+    return [...argv]
+  }
+  // `help help` is the program's help.
+  if (topic === 'help') return [...argv.slice(0, 2), ...args.toSpliced(at + 1, 1)]
+  const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))
+  return known ? [...argv] : [...argv.slice(0, 2), ...args.toSpliced(at, 1)]
 }
 
 let ignoring = false

@@ -46,6 +46,24 @@ describe('the levelsession program', () => {
     expect((await cli(['help', 'export'])).stdout).toContain('Usage: levelsession export')
   })
 
+  it('help for an unknown command says so, with a suggestion, in words or as JSON', async () => {
+    const words = await cli(['help', 'exprot'])
+    expect(words).toMatchObject({ code: 2, stdout: '' })
+    expect(words.stderr).toMatch(/^error: unknown command 'exprot'\n\(Did you mean export\?\)/)
+    const asJson = await cli(['help', 'exprot', '--json'])
+    expect(asJson).toMatchObject({ code: 2, stdout: '' })
+    expect(json<{ error: { code: string; message: string } }>(asJson.stderr).error).toEqual({
+      code: 'ERR_USAGE',
+      message: "unknown command 'exprot'\n(Did you mean export?)",
+    })
+    // Help alone, and help about help, are help asked for.
+    for (const args of [['help'], ['help', 'help']]) {
+      const run = await cli(args)
+      expect({ args, code: run.code }).toEqual({ args, code: 0 })
+      expect(run.stdout).toContain('Usage: levelsession [options] [command]')
+    }
+  })
+
   it('--version prints the version in package.json', async () => {
     const pkg = json<{ version: string }>(await readFile(join(PACKAGE_DIR, 'package.json'), 'utf8'))
     const run = await cli(['--version'])

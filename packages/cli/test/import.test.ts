@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, openSync } from 'node:fs'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -127,6 +127,29 @@ describe('levelsession import', () => {
     expect(run.stdout).toMatch(
       /imported 1 session .* from standard input .*skipped 1 expired; rejected 0 lines/,
     )
+  })
+
+  it('refuses a directory on standard input (Node reads one as empty), creating nothing', async () => {
+    const dir = await tempDir()
+    const db = join(dir, 'db')
+    const fd = openSync(dir, 'r')
+    try {
+      const child = spawn(process.execPath, [BIN, 'import', db, '-', '--json'], {
+        cwd: PACKAGE_DIR,
+        stdio: [fd, 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect(code).toBe(1)
+      expect(json<{ error: Record<string, unknown> }>(stderr).error).toMatchObject({
+        code: 'ERR_INPUT',
+        file: 'standard input',
+      })
+      expect(existsSync(db)).toBe(false)
+    } finally {
+      closeSync(fd)
+    }
   })
 
   it('fails on an input file that does not exist, without creating the database', async () => {

@@ -11,7 +11,7 @@
  * store such as connect-redis (see redis-source.ts), so an app can switch stores without
  * signing its users out.
  */
-import { createReadStream, type ReadStream } from 'node:fs'
+import { createReadStream, fstatSync, type ReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -463,6 +463,13 @@ interface Input {
 /** Opens the input before the database, so a missing file changes nothing. */
 async function openInput(file: string): Promise<Input> {
   if (file === '-') {
+    // Node reads a directory on standard input as empty (its handle type is unknown): an import
+    // would report success having read nothing.
+    if (isDirectory(0)) {
+      throw new CliError('ERR_INPUT', 'Cannot read standard input: it is a directory.', {
+        details: { file: 'standard input' },
+      })
+    }
     const counted = new ByteCounter()
     // pipe() passes no errors on: a failed read of stdin (EIO) reaches the import this way.
     process.stdin.once('error', (error) => counted.destroy(error))
@@ -485,6 +492,15 @@ async function openInput(file: string): Promise<Input> {
   }
   const stream: ReadStream = createReadStream(name)
   return { name, stream, size }
+}
+
+function isDirectory(fd: number): boolean {
+  try {
+    return fstatSync(fd).isDirectory()
+  } catch {
+    // A closed or unusable descriptor: reading it reports the failure.
+    return false
+  }
 }
 
 /** Passes bytes through and counts them (for standard input, which has no `bytesRead`). */
