@@ -5,7 +5,7 @@
  * table files, so a damaged directory must be refused here, never opened.
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { SessionStoreCorruptError, SessionStoreUnrecognisedError } from '../errors.js'
 
@@ -96,7 +96,34 @@ function refuseOthers(path: string, names: string[]): void {
  * writes inside are world-readable by default, and they hold every session.
  */
 export async function ensureDirectory(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o700 })
+  try {
+    await mkdir(path, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    await mkdirStepwise(path)
+  }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT for a directory it could not create for another reason
+ * (a read-only file system: EROFS). Level by level, the failing mkdir names the real one.
+ */
+async function mkdirStepwise(path: string): Promise<void> {
+  const parent = dirname(path)
+  if (parent !== path && !(await isDirectory(parent))) await mkdirStepwise(parent)
+  try {
+    await mkdir(path, { mode: 0o700 })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** Who has the database open: a process id, and the worker thread within it (0 = main). */
