@@ -114,10 +114,13 @@ export class LevelSessionStore<T extends StoredSession = StoredSession> {
     // The session this request loaded is written only over a live one: deleted meanwhile, it
     // stays deleted.
     const ifExists = request !== undefined && this.#loaded.get(request) === key
-    await this.core.set(key, sess, {
+    const written = await this.core.set(key, sess, {
       ...(lifetime.ttl === undefined ? {} : { ttl: lifetime.ttl }),
       ifExists,
     })
+    // Later saves of this request hold this key as if loaded: regenerate() saves under a new key
+    // at once, and a change after it must not bring back that key if it was signed out meanwhile.
+    if (request !== undefined && written !== undefined) this.#loaded.set(request, key)
   }
 
   /**

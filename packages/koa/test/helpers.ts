@@ -58,8 +58,9 @@ export interface TestApp {
 /**
  * A real Koa app with koa-session on `store`:
  * - `GET /count` increments `views`; `GET /peek` reads without changing anything
- * - `GET /gate?views=n` sets `views`, then waits for the test's gate (then regenerates with
- *   `&regenerate`, then signs in with `&user=x`)
+ * - `GET /gate?views=n` sets `views` (and regenerates with `&rotate`), then waits for the test's
+ *   gate (then regenerates with `&regenerate`, signs in with `&user=x`, sets `views` to
+ *   `&later=n`)
  * - `POST /login?name=x` regenerates the session, then stores `user`
  * - `POST /logout` assigns `ctx.session = null`
  * - `POST /logout-others` and `POST /logout-everywhere` call `destroyUser`
@@ -91,11 +92,13 @@ export async function startApp(
       ctx.body = view(ctx)
     } else if (route === 'GET /gate') {
       ctx.session.views = Number(ctx.query.views)
+      if (ctx.query.rotate !== undefined) await ctx.session.regenerate()
       ctx.body = view(ctx)
       routeGate.arrived()
       await routeGate.opened
       if (ctx.query.regenerate !== undefined) await ctx.session.regenerate()
       if (typeof ctx.query.user === 'string') ctx.session.user = ctx.query.user
+      if (typeof ctx.query.later === 'string') ctx.session.views = Number(ctx.query.later)
     } else if (route === 'POST /login') {
       await ctx.session.regenerate()
       ctx.session.user = String(ctx.query.name)

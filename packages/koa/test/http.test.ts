@@ -303,6 +303,14 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     }
   })
 
+  it('a change after regenerate does not bring back the new key signed out everywhere meanwhile', async () => {
+    // regenerate() commits at once, under a new key this request did not load.
+    const { res, store } = await signedOutDuring('/gate?views=7&rotate&later=8')
+    expect(res.status).toBe(200)
+    expect(await store.core.listUser('ann')).toEqual([])
+    expect(await store.core.count()).toBe(0)
+  })
+
   it('a sign-in after regenerate still works when the old session was gone (a double submit)', async () => {
     const { res, store } = await signedOutDuring('/gate?views=7&regenerate&user=bob')
     const key = cookieValue(res)!
