@@ -87,7 +87,7 @@ export function session<D extends object = Record<string, unknown>>(
     // A signed id the store does not know (expired, destroyed) is dropped: the new session gets
     // a new id, never the client's.
     const record = id === undefined ? undefined : await store.get(id)
-    const current = new Session<D>(store, record)
+    const current = new Session<D>(store, record, ttl)
     c.set('session', current)
     await next()
     const action = await current[kCommit]({ ttl, rolling, renew, slide, now: store.options.now() })

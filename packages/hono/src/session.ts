@@ -46,8 +46,12 @@ export class Session<D extends object = Data> {
   #force = false
   #clearCookie = false
 
-  constructor(store: SessionStore<D>, record: SessionRecord<D> | undefined) {
+  /** The ttl a save writes with (the middleware's); `regenerate()` writes the new id with it. */
+  readonly #ttl: number | undefined
+
+  constructor(store: SessionStore<D>, record: SessionRecord<D> | undefined, ttl?: number) {
     this.#store = store
+    this.#ttl = ttl
     this.#id = record?.id ?? generateSessionId()
     this.#data = record === undefined ? {} : ({ ...record.data } as Data)
     this.#isNew = record === undefined
@@ -136,19 +140,34 @@ export class Session<D extends object = Data> {
    * at sign-in, so that an id planted before sign-in (session fixation) is worth nothing.
    */
   async regenerate(): Promise<void> {
-    // The store first: if it fails, the session is left as it was.
-    if (this.#stored) {
-      const live = await this.#store.destroy(this.#id)
-      // Deleted meanwhile (signed out everywhere) or expired during the request, swept or not
-      // (core's destroy counts only live sessions): as with a save (core's ifExists), its data
-      // must not live on under a new id.
-      if (!live) {
-        this.#reset()
-        return
-      }
+    const next = generateSessionId()
+    if (!this.#stored) {
+      this.#id = next
+      this.#force = true
+      return
     }
-    this.#id = generateSessionId()
-    this.#stored = false
+    // The new record is written before the old one goes, and the end-of-request save is then
+    // ifExists: a destroyUser at any moment in between finds one of them, and nothing brings the
+    // session back after it. The store first: if it fails, the session is left as it was.
+    const options = this.#ttl === undefined ? {} : { ttl: this.#ttl }
+    const record = await this.#store.set(next, this.#data as D, options)
+    let live: boolean
+    try {
+      live = await this.#store.destroy(this.#id)
+    } catch (error) {
+      await this.#store.destroy(next).catch(() => undefined)
+      throw error
+    }
+    // Deleted meanwhile (signed out everywhere) or expired during the request, swept or not
+    // (core's destroy counts only live sessions): as with a save (core's ifExists), its data
+    // must not live on under a new id.
+    if (!live) {
+      await this.#store.destroy(next)
+      this.#reset()
+      return
+    }
+    this.#id = next
+    this.#expiresAt = record.expiresAt
     this.#force = true
   }
 

@@ -77,8 +77,8 @@ export type TestOptions = Partial<SessionOptions<Data>>
 /**
  * A test app on a temp directory: `/` counts visits, `/read` only reads, `/peek` does not look at
  * the session, `/login` regenerates, `/logout` destroys, `/logout-everywhere` uses the user index,
- * `/gate?views=n` sets `views` and then waits for the test's `gate` (then regenerates with
- * `&regenerate`).
+ * `/gate?views=n` sets `views` (and regenerates with `&rotate`), then waits for the test's `gate`
+ * (then regenerates with `&regenerate`).
  */
 export async function makeApp(options: TestOptions = {}) {
   const hasStorage = 'store' in options || 'db' in options || 'path' in options
@@ -114,6 +114,7 @@ export async function makeApp(options: TestOptions = {}) {
   app.get('/gate', async (c) => {
     const s = c.get('session')
     s.set('views', Number(c.req.query('views')))
+    if (c.req.query('rotate') !== undefined) await s.regenerate()
     routeGate.arrived()
     await routeGate.opened
     if (c.req.query('regenerate') !== undefined) await s.regenerate()

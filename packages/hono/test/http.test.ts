@@ -564,6 +564,15 @@ describe('user index', () => {
     expect(await store.count()).toBe(0)
   })
 
+  it('a session regenerated before a sign-out everywhere stays signed out', async () => {
+    // The new id holds the session from regenerate() on, so destroyUser finds it there.
+    const { res, store } = await signedOutDuring('/gate?views=7&rotate')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
+    expect(await store.listUser('ann')).toEqual([])
+    expect(await store.count()).toBe(0)
+  })
+
   it('regenerate of a session that expired during the request starts empty, swept or not', async () => {
     for (const swept of [false, true]) {
       const clock = manualClock()
