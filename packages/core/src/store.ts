@@ -286,23 +286,33 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       this.#requireUserIndex('destroyUser')
       const user = checkUserId(userId)
       const except = exceptSet(options.except)
-      const sessions = await this.backend.listUser(user)
-      const results = await Promise.all(
-        sessions
-          .filter((s) => !except.has(s.id))
-          .map(async (s) => {
-            let live = false
-            // Delete only while it still belongs to the user: it may have changed owner since.
-            await this.backend.update(s.id, (current) => {
-              const owned = current?.userId === user
-              live = owned && this.#isLive(current, this.#now())
-              return owned ? null : undefined
-            })
-            return live
-          }),
-      )
-      return results.filter(Boolean).length
+      const ids =
+        this.backend.listUserIds === undefined
+          ? (await this.backend.listUser(user)).map((s) => s.id)
+          : await this.backend.listUserIds(user)
+      const owned = ids.filter((id) => !except.has(id))
+      // A chunk at a time, yielding between chunks: a user with 50,000 sessions must not hold
+      // the event loop (and 50,000 updates' memory) at once.
+      let removed = 0
+      for (let at = 0; at < owned.length; at += USER_CHUNK) {
+        if (at > 0) await yieldToLoop()
+        const chunk = owned.slice(at, at + USER_CHUNK)
+        const live = await Promise.all(chunk.map((id) => this.#destroyOwned(id, user)))
+        removed += live.filter(Boolean).length
+      }
+      return removed
     })
+  }
+
+  /** Deletes `id` while it still belongs to `user` (it may have changed owner); resolves to whether it was live. */
+  async #destroyOwned(id: string, user: string): Promise<boolean> {
+    let live = false
+    await this.backend.update(id, (current) => {
+      const owned = current?.userId === user
+      live = owned && this.#isLive(current, this.#now())
+      return owned ? null : undefined
+    })
+    return live
   }
 
   /** The user's live sessions, oldest first. */
@@ -312,10 +322,15 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       const user = checkUserId(userId)
       const now = this.#now()
       const sessions = (await this.backend.listUser(user)).filter((s) => this.#isLive(s, now))
-      const records = await Promise.all(sessions.map(async (s) => this.#decode(s)))
-      return records
-        .filter((r): r is SessionRecord<D> => r !== undefined)
-        .sort((a, b) => a.createdAt - b.createdAt)
+      const records: SessionRecord<D>[] = []
+      for (let at = 0; at < sessions.length; at += USER_CHUNK) {
+        if (at > 0) await yieldToLoop()
+        const chunk = sessions.slice(at, at + USER_CHUNK)
+        for (const record of await Promise.all(chunk.map(async (s) => this.#decode(s)))) {
+          if (record !== undefined) records.push(record)
+        }
+      }
+      return records.sort((a, b) => a.createdAt - b.createdAt)
     })
   }
 
@@ -598,6 +613,14 @@ export function createSessionStore<D = SessionData>(
  * round trip per request on Redis.
  */
 const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
+
+/** Sessions `destroyUser` deletes, and `listUser` decodes, between two turns of the event loop. */
+const USER_CHUNK = 256
+
+/** Lets timers, I/O and other requests run before a long task goes on. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
 
 /**
  * The share of a touch's ttl that a lazy touch may skip (see `#touched`): at least a tenth, and

@@ -251,6 +251,11 @@ export interface Backend {
   delete(id: string): Promise<StoredSession | undefined>
   /** Sessions indexed under `userId`, expired or not. */
   listUser(userId: string): Promise<StoredSession[]>
+  /**
+   * Optional: the ids indexed under `userId`, without reading the sessions (they may since have
+   * changed owner). `destroyUser` uses it to read one chunk of sessions at a time.
+   */
+  listUserIds?(userId: string): Promise<string[]>
   /** Every stored session, expired or not. Breaking out of the loop releases the cursor. */
   entries(): AsyncIterable<StoredSession>
   /** Number of sessions with `expiresAt > now`. */

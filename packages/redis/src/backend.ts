@@ -405,6 +405,17 @@ export class RedisBackend implements Backend {
     return found
   }
 
+  /** The user's ids from each bucket's user set, without reading the sessions (some may be gone). */
+  async listUserIds(userId: string): Promise<string[]> {
+    const sets = await Promise.all(
+      this.#buckets().map((b) => {
+        const key = this.keys.user(b, userId)
+        return this.#connection.send<string[]>(key, ['SMEMBERS', key])
+      }),
+    )
+    return sets.flat()
+  }
+
   async *entries(): AsyncGenerator<StoredSession> {
     for (const b of this.#buckets()) {
       const index = this.keys.expiry(b)

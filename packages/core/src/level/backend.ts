@@ -304,10 +304,15 @@ export class LevelBackend implements Backend {
       for await (const s of this.entries()) if (s.userId === userId) found.push(s)
       return found
     }
+    const found = await this.#readMany(await this.listUserIds(userId))
+    return found.filter((s): s is StoredSession => s !== undefined && s.userId === userId)
+  }
+
+  async listUserIds(userId: string): Promise<string[]> {
+    if (!this.#userIndexComplete) return (await this.listUser(userId)).map((s) => s.id)
     const ids: string[] = []
     for await (const key of this.#users.keys(userRange(userId))) ids.push(parseUserKey(key).id)
-    const found = await this.#readMany(ids)
-    return found.filter((s): s is StoredSession => s !== undefined && s.userId === userId)
+    return ids
   }
 
   async *entries(): AsyncGenerator<StoredSession> {

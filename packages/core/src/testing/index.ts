@@ -747,21 +747,34 @@ export function runStoreConformance(
         const store = await makeStore({ userId: (d) => d.user as string })
         await store.set('pc', { user: 'ann' })
         await store.set('phone', { user: 'ann' })
-        // The owner changes between destroyUser's listing and its deletes.
-        const backend = store.backend as { listUser: typeof store.backend.listUser }
-        const listUser = backend.listUser.bind(store.backend)
-        backend.listUser = async (user) => {
-          const listed = await listUser(user)
+        // The owner changes between destroyUser's listing (of ids, when the backend lists them
+        // alone) and its deletes.
+        const backend = store.backend as Record<'listUser' | 'listUserIds', unknown>
+        const name = store.backend.listUserIds === undefined ? 'listUser' : 'listUserIds'
+        const original = backend[name] as (user: string) => Promise<unknown>
+        backend[name] = async (user: string) => {
+          const listed = await original.call(store.backend, user)
           await store.set('pc', { user: 'bob' })
           return listed
         }
         try {
           expect(await store.destroyUser('ann')).toBe(1)
         } finally {
-          backend.listUser = listUser
+          backend[name] = original
         }
         expect((await store.get('pc'))?.userId).toBe('bob')
         expect(await store.get('phone')).toBeUndefined()
+        await verify(store)
+      })
+
+      test('destroyUser of a user with more sessions than one chunk removes them all', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string })
+        const ids = Array.from({ length: 600 }, (_, i) => `many-${i}`)
+        await Promise.all(ids.map((id) => store.set(id, { user: 'ann' })))
+        await store.set('bob-1', { user: 'bob' })
+        expect(await store.destroyUser('ann', { except: 'many-599' })).toBe(599)
+        expect((await store.listUser('ann')).map((r) => r.id)).toEqual(['many-599'])
+        expect(await store.count()).toBe(2)
         await verify(store)
       })
 
