@@ -173,6 +173,30 @@ describe('Level backend', () => {
     await store.close()
   })
 
+  it('count and stats miss no session that a concurrent write moves to a later bucket', async () => {
+    // A second into a bucket: sessions with 30 s left expire in the bucket holding now.
+    const clock = new TestClock(
+      Math.ceil(Date.UTC(2030, 0, 1) / EXPIRY_BUCKET) * EXPIRY_BUCKET + 1000,
+    )
+    const store = createSessionStore({
+      path: await tempDir(),
+      cleanupInterval: 0,
+      now: clock.now,
+      maxAge: 600_000,
+      touchAfter: 0,
+    })
+    const ids = Array.from({ length: 2000 }, (_, i) => `moving-${i}`)
+    for (const id of ids) await store.set(id, { id }, { ttl: 30_000 })
+    for (const read of [() => store.count(), async () => (await store.stats()).sessions]) {
+      const counting = read()
+      // Each touch moves its session ten minutes on, to a later bucket, while the count runs.
+      const touches = ids.map((id) => store.touch(id))
+      expect(await counting).toBe(2000)
+      expect(await Promise.all(touches)).not.toContain(false)
+    }
+    await store.close()
+  })
+
   it('moving an expiry within its bucket writes no index entries', async () => {
     const clock = new TestClock()
     const root = new MemoryLevel<string, string>()

@@ -335,23 +335,36 @@ export class LevelBackend implements Backend {
       return live
     }
     // Every bucket after the one holding `now` is live; in that one, each session's own expiry
-    // decides.
+    // decides. One iterator (one snapshot) for both: a session whose write moves it to a later
+    // bucket meanwhile is then in exactly one of them.
     const boundary = bucketOf(now)
     let total = 0
-    const iterator = this.#expiry.keys({ gte: timeKey(boundary + 1) })
+    const current: string[] = []
+    const iterator = this.#expiry.keys({ gte: timeKey(boundary) })
     try {
       for (;;) {
         const keys = await iterator.nextv(1000)
         if (keys.length === 0) break
-        total += keys.length
+        for (const key of keys) {
+          const { bucket, id } = parseExpiryKey(key)
+          if (bucket === boundary) current.push(id)
+          else total++
+        }
       }
     } finally {
       await iterator.close()
     }
-    await this.#eachIndexedIn(boundary, (s) => {
+    await this.#eachSessionOf(current, (s) => {
       if (s.expiresAt > now) total++
     })
     return total
+  }
+
+  /** Calls `each` with every session of `ids` still stored, reading a chunk at a time. */
+  async #eachSessionOf(ids: string[], each: (session: StoredSession) => void): Promise<void> {
+    for (let at = 0; at < ids.length; at += 1000) {
+      for (const s of await this.#readMany(ids.slice(at, at + 1000))) if (s !== undefined) each(s)
+    }
   }
 
   /**
@@ -619,10 +632,14 @@ export class LevelBackend implements Backend {
     let expired = 0
     let firstBucket: number | undefined
     let lastBucket: number | undefined
+    // The bucket holding `now` is decided by its sessions, read after this one pass (one
+    // snapshot, as in count()).
+    const current: string[] = []
     for await (const key of this.#expiry.keys()) {
-      const { bucket } = parseExpiryKey(key)
+      const { bucket, id } = parseExpiryKey(key)
       if (bucket < boundary) expired++
-      else if (bucket > boundary) {
+      else if (bucket === boundary) current.push(id)
+      else {
         sessions++
         firstBucket ??= bucket
         lastBucket = bucket
@@ -634,7 +651,7 @@ export class LevelBackend implements Backend {
       if (earliestExpiry === undefined || t < earliestExpiry) earliestExpiry = t
       if (latestExpiry === undefined || t > latestExpiry) latestExpiry = t
     }
-    await this.#eachIndexedIn(boundary, (s) => {
+    await this.#eachSessionOf(current, (s) => {
       if (s.expiresAt <= now) return void expired++
       sessions++
       seen(s.expiresAt)
