@@ -451,15 +451,15 @@ export class RedisBackend implements Backend {
     const counts = await Promise.all(
       this.#buckets().map(async (b) => {
         const keys = [this.keys.expiry(b)]
-        let total = 0
-        for (let offset = 0; ; offset += COUNT_CHUNK) {
-          const [above, live, examined] = await scripts.countChunk.run<[number, number, number]>(
+        let cursor = ''
+        for (;;) {
+          const [done, value] = await scripts.countStep.run<[number, string | number]>(
             this.#connection,
             keys,
-            [String(now), String(offset), String(COUNT_CHUNK), this.keys.sessionBase(b)],
+            [String(now), String(COUNT_CHUNK), this.keys.sessionBase(b), cursor],
           )
-          total += above + live
-          if (examined < COUNT_CHUNK) return total
+          if (done === 1) return Number(value)
+          cursor = String(value)
         }
       }),
     )

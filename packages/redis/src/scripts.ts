@@ -190,24 +190,28 @@ return {#due / 2, removed}
 `)
 
 /**
- * Counts the live sessions of one bucket, one chunk of due entries at a time. KEYS: expiry
- * index. ARGV: now, offset, limit, session-key base. Entries above now are live sessions (an
- * entry is a lower bound of its session's expiry); entries due by now are checked against their
- * session, which a later write may have kept alive. Replies {entries above now (first chunk
- * only, else 0), live sessions among the chunk's due entries, due entries examined}.
+ * One step of counting the live sessions of one bucket. KEYS: expiry index. ARGV: now, limit,
+ * session-key base, cursor (the last score examined; '' to start). Entries above now are live
+ * sessions (an entry is a lower bound of its session's expiry); a due entry whose session is
+ * still live is moved up to its expiry, as the sweep does. The due range then only shrinks, so
+ * the cursor, a score, never skips an entry: every entry at the last score is examined before the
+ * step ends (examining one twice is harmless: nothing is counted but entries above now). Replies
+ * {0, cursor} while due entries remain, then {1, entries above now}.
  */
-export const countChunk = new Script(`
-local x, now = KEYS[1], ARGV[1]
-local above = 0
-if ARGV[2] == '0' then above = redis.call('ZCOUNT', x, '(' .. now, '+inf') end
-local due = redis.call('ZRANGEBYSCORE', x, '-inf', now, 'LIMIT', tonumber(ARGV[2]), tonumber(ARGV[3]))
-local live = 0
-for _, id in ipairs(due) do
-  local cur = redis.call('GET', ARGV[4] .. id)
+export const countStep = new Script(`
+local x, now, limit, base = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local function raise(id)
+  local cur = redis.call('GET', base .. id)
   local e = cur and string.match(cur, '^[^%z]*%z%d+%z(%d+)%z')
-  if e and tonumber(e) > tonumber(now) then live = live + 1 end
+  if e and tonumber(e) > tonumber(now) then redis.call('ZADD', x, e, id) end
 end
-return {above, live, #due}
+local min = ARGV[4] == '' and '-inf' or '(' .. ARGV[4]
+local due = redis.call('ZRANGEBYSCORE', x, min, now, 'WITHSCORES', 'LIMIT', 0, limit)
+for i = 1, #due, 2 do raise(due[i]) end
+if #due < 2 * limit then return {1, redis.call('ZCOUNT', x, '(' .. now, '+inf')} end
+local last = due[#due]
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', x, last, last)) do raise(id) end
+return {0, last}
 `)
 
 /**

@@ -261,6 +261,26 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await store.backend.verify!()).toEqual([])
   })
 
+  it('counts exactly while a sweep moves due entries up, past chunks of equal scores', async () => {
+    const t0 = Date.now() + 60_000
+    let now = t0
+    const store = open({ client, prefix: 'cnt:', buckets: 1 }, { maxAge: 600_000, now: () => now })
+    const keys = (store.backend as RedisBackend).keys
+    // 600 entries at one score (more than a count step reads), each a lower bound of a session
+    // that lives on for ten minutes; plus 100 sessions that really expire.
+    const ids = Array.from({ length: 600 }, (_, i) => `live-${i}`)
+    for (const id of ids) await store.set(id, {}, { ttl: 1000 })
+    for (const id of ids) await store.set(id, {})
+    for (let i = 0; i < 100; i++) await store.set(`gone-${i}`, {}, { ttl: 1000 })
+    now += 2000 // every entry due; 600 sessions live
+    expect(await client.zCount(keys.expiry(0), '-inf', now)).toBe(700)
+    const [counted, pruned] = await Promise.all([store.count(), store.prune()])
+    expect(counted).toBe(600)
+    expect(pruned).toMatchObject({ deleted: 100 })
+    expect(await store.count()).toBe(600)
+    expect(await store.backend.verify!()).toEqual([])
+  })
+
   it('reads what another process wrote, and writes over a value that is not a record', async () => {
     const store = open({ client, prefix: 'other:' })
     const other = open({ client, prefix: 'other:' })
