@@ -144,40 +144,62 @@ export class SessionUserIdError extends SessionError {
   }
 }
 
+/**
+ * A session id is its holder's credential: errors that concern one session keep it out of their
+ * message (which reaches logs and error pages) and carry it on a property that logging does not
+ * print (not enumerable).
+ */
+function attachId(error: Error, id: string): void {
+  Object.defineProperty(error, 'id', { value: id, enumerable: false, writable: false })
+}
+
 /** The encoded session is larger than `maxSessionBytes`; nothing was stored. */
 export class SessionTooLargeError extends SessionError {
   readonly size: number
   readonly limit: number
+  /** The session's id (not enumerable, and not in the message: it is a credential). */
+  declare readonly id: string
 
   constructor(id: string, size: number, limit: number) {
     super(
       'ERR_SESSION_TOO_LARGE',
-      `Session ${id} encodes to ${size} bytes, over the maxSessionBytes limit of ${limit}; ` +
+      `A session encodes to ${size} bytes, over the maxSessionBytes limit of ${limit}; ` +
         'nothing was stored',
     )
     this.size = size
     this.limit = limit
+    attachId(this, id)
   }
 }
 
 /** The codec could not encode the session data; nothing was stored. */
 export class SessionEncodeError extends SessionError {
+  /** The session's id (not enumerable, and not in the message: it is a credential). */
+  declare readonly id: string
+
   constructor(id: string, cause: unknown) {
-    super('ERR_SESSION_ENCODE', `Session ${id} could not be encoded: ${messageOf(cause)}`, {
+    super('ERR_SESSION_ENCODE', `A session could not be encoded: ${messageOf(cause)}`, {
       cause,
     })
+    attachId(this, id)
   }
 }
 
-/** A stored record could not be decoded; it is treated as no session. */
+/**
+ * A stored record could not be decoded; it is treated as no session. A JSON syntax error is
+ * reported by its kind only: V8's message quotes the stored text, which may hold secrets.
+ */
 export class SessionDecodeError extends SessionError {
-  readonly id: string
+  /** The session's id (not enumerable, and not in the message: it is a credential). */
+  declare readonly id: string
 
   constructor(id: string, cause: unknown) {
-    super('ERR_SESSION_DECODE', `Stored session ${id} could not be decoded: ${messageOf(cause)}`, {
-      cause,
+    const safe =
+      cause instanceof SyntaxError ? new SyntaxError('the stored text is not valid JSON') : cause
+    super('ERR_SESSION_DECODE', `A stored session could not be decoded: ${messageOf(safe)}`, {
+      cause: safe,
     })
-    this.id = id
+    attachId(this, id)
   }
 }
 

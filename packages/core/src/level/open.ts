@@ -85,36 +85,31 @@ export function levelBackendForPath(path: string, options: SharedBackendOptions)
     created = state !== 'database'
     return created
   })
-  const backend: LevelBackend = new LevelBackend(
-    // tsc needs this assertion (GuardedLevel's hooks are invariant); the lint's program differs.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-    db as unknown as AnyLevel,
-    {
-      ...options,
-      opened: async (self) => {
-        const owner = await readOwner(location)
-        // The handle is shared with another thread of this process that owns the database.
-        if (owner?.pid === process.pid && owner.threadId !== threadId) {
-          throw new SessionStoreLockedError(location, process.pid, undefined, owner.threadId)
-        }
-        await checkSchema(self, location, created)
-        await writePid(location)
-      },
-      closing: (done) => {
-        // Forget the backend at once, so a new store opens afresh once this close has finished.
-        if (registry.paths.get(location) === backend) registry.paths.delete(location)
-        const settled = done.catch(() => undefined)
-        registry.closing.set(location, settled)
-        void settled.then(() => {
-          if (registry.closing.get(location) === settled) registry.closing.delete(location)
-        })
-      },
-      release: async () => {
-        if (db.status === 'open' || db.status === 'opening') await db.close()
-        await removePid(location)
-      },
+  const backend: LevelBackend = new LevelBackend(asAnyLevel(db), {
+    ...options,
+    opened: async (self) => {
+      const owner = await readOwner(location)
+      // The handle is shared with another thread of this process that owns the database.
+      if (owner?.pid === process.pid && owner.threadId !== threadId) {
+        throw new SessionStoreLockedError(location, process.pid, undefined, owner.threadId)
+      }
+      await checkSchema(self, location, created)
+      await writePid(location)
     },
-  )
+    closing: (done) => {
+      // Forget the backend at once, so a new store opens afresh once this close has finished.
+      if (registry.paths.get(location) === backend) registry.paths.delete(location)
+      const settled = done.catch(() => undefined)
+      registry.closing.set(location, settled)
+      void settled.then(() => {
+        if (registry.closing.get(location) === settled) registry.closing.delete(location)
+      })
+    },
+    release: async () => {
+      if (db.status === 'open' || db.status === 'opening') await db.close()
+      await removePid(location)
+    },
+  })
   registry.paths.set(location, backend)
   backend.open = wrapOpen(backend, location, () => {
     if (registry.paths.get(location) === backend) registry.paths.delete(location)
@@ -275,4 +270,13 @@ function errorCode(error: unknown): string | undefined {
     return code === 'LEVEL_LOCKED' || code === 'LEVEL_CORRUPTION'
   })
   return ((found ?? error) as { code?: string } | null)?.code
+}
+
+/**
+ * tsc needs this conversion (GuardedLevel's hooks are invariant), while type-aware lint, on
+ * another program, may call an inline assertion unnecessary: a parameter of type unknown is
+ * neither.
+ */
+function asAnyLevel(db: unknown): AnyLevel {
+  return db as AnyLevel
 }
