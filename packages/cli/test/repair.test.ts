@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
@@ -86,6 +86,19 @@ describe('levelsession repair', () => {
     expect(json<{ error: { code: string } }>(run.stderr).error.code).toBe('ERR_BACKUP')
     expect(await readdir(dir)).toEqual(['db'])
     expect((await readdir(db)).sort()).toEqual(before)
+  })
+
+  it("the backup is its owner's alone, whatever the mode of the database directory", async () => {
+    const dir = await tempDir()
+    const db = join(dir, 'db')
+    await populate(db, { live: 2 })
+    // fs.cp creates its copy with the default mode (0755 here) and gives it the source's mode
+    // at the end; the backup must never be readable by others.
+    await chmod(db, 0o755)
+    const run = await cli(['repair', db, '--json'])
+    expect(run.code).toBe(0)
+    const { backup } = json<{ backup: string }>(run.stdout)
+    expect((await stat(backup)).mode & 0o777).toBe(0o700)
   })
 
   it('refuses a database in use, leaving no backup behind', async () => {

@@ -5,7 +5,7 @@
  * first makes sure no process holds the database: the pid file of a running process, then
  * LevelDB's own lock.
  */
-import { cp, rm } from 'node:fs/promises'
+import { cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type LevelBackend,
@@ -37,6 +37,22 @@ export function register(program: Command): void {
       throw new SessionStoreLockedError(location, holder)
     }
     const backup = `${location}.backup-${timestamp()}`
+    const failed = (cause: unknown) =>
+      new CliError(
+        'ERR_BACKUP',
+        `Could not copy ${location} to ${backup}: ${(cause as Error).message}. Nothing was repaired.`,
+        {
+          hint: 'repair copies the database first: make room (or write access) beside it',
+          details: { path: location, backup },
+        },
+      )
+    // Made first, for its owner alone: the copy holds every session, and fs.cp would create the
+    // directory with the default mode and give it the source's mode only once it is done.
+    try {
+      await mkdir(backup, { mode: 0o700 })
+    } catch (cause) {
+      throw failed(cause)
+    }
     try {
       await cp(location, backup, {
         recursive: true,
@@ -47,14 +63,7 @@ export function register(program: Command): void {
     } catch (cause) {
       // A partial copy named like a backup would be trusted as one.
       await rm(backup, { recursive: true, force: true }).catch(() => undefined)
-      throw new CliError(
-        'ERR_BACKUP',
-        `Could not copy ${location} to ${backup}: ${(cause as Error).message}. Nothing was repaired.`,
-        {
-          hint: 'repair copies the database first: make room (or write access) beside it',
-          details: { path: location, backup },
-        },
-      )
+      throw failed(cause)
     }
     try {
       await assertUnlocked(location, holder)
