@@ -17,7 +17,7 @@ import {
   type UpdateOptions,
   type SweepResult,
 } from '@levelsession/core'
-import { Connection, type RedisClient, type RedisCluster } from './connection.js'
+import { Connection, type RedisClient, type RedisCluster, timeoutError } from './connection.js'
 import { HintCache } from './hints.js'
 import { ReadBatcher } from './read-batch.js'
 import { checkPrefix, DEFAULT_BUCKETS, KeyLayout, LAYOUT_VERSION } from './keys.js'
@@ -102,6 +102,7 @@ export class RedisBackend implements Backend {
    * compare-and-set round after round (k updates cost about k²/2 scripts).
    */
   readonly #updates = new KeyedLock()
+  readonly #commandTimeout: number | undefined
   #opening: Promise<void> | undefined
 
   constructor(options: RedisBackendOptions) {
@@ -127,7 +128,8 @@ export class RedisBackend implements Backend {
       }
     }
     this.keys = new KeyLayout(checkPrefix(prefix), buckets)
-    this.#connection = new Connection(client, commandTimeout === 0 ? undefined : commandTimeout)
+    this.#commandTimeout = commandTimeout === 0 ? undefined : commandTimeout
+    this.#connection = new Connection(client, this.#commandTimeout)
     this.#hints = new HintCache(hintCacheBytes)
     this.#reads = new ReadBatcher(this.#connection, (id, record) => this.#loaded(id, record))
     this.#cluster = this.#connection.isCluster
@@ -215,7 +217,18 @@ export class RedisBackend implements Backend {
     mutate: SessionMutation,
     options?: UpdateOptions,
   ): Promise<StoredSession | undefined> {
-    return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
+    const timeout = this.#commandTimeout
+    if (timeout === undefined || !this.#updates.isLocked(id)) {
+      return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
+    }
+    // Queued behind earlier updates of this id: commandTimeout bounds the whole call, not each
+    // command after the wait, or an outage would make the nth queued call wait n timeouts.
+    const queued = Date.now()
+    return this.#updates.run(id, () =>
+      Date.now() - queued >= timeout
+        ? Promise.reject(timeoutError(timeout))
+        : this.#update(id, mutate, options?.recentMs),
+    )
   }
 
   async #update(

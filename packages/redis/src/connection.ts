@@ -183,7 +183,7 @@ function isCluster(client: RedisClient | RedisCluster): client is RedisCluster {
 }
 
 /** The error a command gets when Redis has not answered in time. */
-function timeoutError(timeout: number): Error {
+export function timeoutError(timeout: number): Error {
   const error = new Error(`no reply from Redis within ${timeout} ms (commandTimeout)`)
   error.name = 'TimeoutError'
   return error

@@ -102,4 +102,33 @@ describe.skipIf(!hasRedisServer)('Redis stopped mid-run', () => {
     await store.close()
     client.destroy()
   })
+  it('updates of one id queued during an outage fail within about one commandTimeout, not one each', async () => {
+    const { client } = connect({ disableOfflineQueue: false })
+    await client.connect()
+    const store = createSessionStore({
+      backend: redisBackend({ client, prefix: 'outage3:', commandTimeout: 300 }),
+      cleanupInterval: 0,
+    })
+    expect(await roundTrip(store, 'a')).toEqual({ n: 1 })
+    await server.kill()
+    await until(() => !client.isReady)
+    const started = performance.now()
+    const settled = await Promise.all(
+      Array.from({ length: 10 }, (_, n) =>
+        store.set('a', { n }).then(
+          () => 'stored',
+          (e: { code: string }) => e.code,
+        ),
+      ),
+    )
+    const closing = store.close()
+    await closing
+    // One after another, ten queued calls used to take ten timeouts (3 s).
+    expect(settled).toEqual(Array(10).fill('ERR_STORE_IO'))
+    expect(performance.now() - started).toBeLessThan(1500)
+    await server.restart()
+    await until(() => client.isReady)
+    expect(unhandled).toEqual([])
+    client.destroy()
+  })
 })
