@@ -71,6 +71,10 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const { store, owned } = resolveStore(options, 'LevelSessionStore')
     this.core = store
     this.#owned = owned
+    // Each adapter on a shared store adds one listener: raise the limit with it, so that many
+    // routers sharing a store are no MaxListenersExceededWarning (close() lowers it again).
+    const max = store.getMaxListeners()
+    if (max > 0) store.setMaxListeners(max + 1) // 0 means no limit
     store.on('error', this.#forwardError)
   }
 
@@ -251,6 +255,8 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   close(callback?: Callback): Promise<void> | void {
     this.#closing ??= (async () => {
       this.core.off('error', this.#forwardError)
+      const max = this.core.getMaxListeners()
+      if (max > 1) this.core.setMaxListeners(max - 1)
       if (this.#owned) await this.core.close()
     })()
     return settle(this.#closing, callback)

@@ -121,6 +121,30 @@ describe('callbacks and promises', () => {
   })
 })
 
+describe('a shared core store', () => {
+  it('takes any number of adapters without a MaxListenersExceededWarning, and lets them go', async () => {
+    const core = createSessionStore<session.SessionData>({
+      path: join(await tempDir(), 'db'),
+      cleanupInterval: 0,
+    })
+    onTestFinished(() => core.close())
+    const warnings: Error[] = []
+    const listen = (warning: Error) => warnings.push(warning)
+    process.on('warning', listen)
+    try {
+      const before = core.getMaxListeners()
+      const adapters = Array.from({ length: 25 }, () => new LevelSessionStore({ store: core }))
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
+      await Promise.all(adapters.map((a) => a.close()))
+      expect(core.listenerCount('error')).toBe(0)
+      expect(core.getMaxListeners()).toBe(before)
+    } finally {
+      process.off('warning', listen)
+    }
+  })
+})
+
 describe('stored data', () => {
   it('keeps the cookie shape; only cookie.expires comes back as a Date through express-session', async () => {
     const store = await openStore()
