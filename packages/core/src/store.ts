@@ -286,22 +286,32 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       this.#requireUserIndex('destroyUser')
       const user = checkUserId(userId)
       const except = exceptSet(options.except)
-      const ids =
-        this.backend.listUserIds === undefined
-          ? (await this.backend.listUser(user)).map((s) => s.id)
-          : await this.backend.listUserIds(user)
-      const owned = ids.filter((id) => !except.has(id))
-      // A chunk at a time, yielding between chunks: a user with 50,000 sessions must not hold
-      // the event loop (and 50,000 updates' memory) at once.
+      const seen = new Set(except)
       let removed = 0
-      for (let at = 0; at < owned.length; at += USER_CHUNK) {
-        if (at > 0) await yieldToLoop()
-        const chunk = owned.slice(at, at + USER_CHUNK)
-        const live = await Promise.all(chunk.map((id) => this.#destroyOwned(id, user)))
-        removed += live.filter(Boolean).length
+      // Listed again after each pass: a session regenerated meanwhile (written under a new id,
+      // then its listed id deleted) is in the next listing. Bounded, against a client that keeps
+      // regenerating.
+      for (let pass = 0; pass < USER_PASSES; pass++) {
+        const ids = (await this.#userIds(user)).filter((id) => !seen.has(id))
+        if (ids.length === 0) break
+        for (const id of ids) seen.add(id)
+        // A chunk at a time, yielding between chunks: a user with 50,000 sessions must not hold
+        // the event loop (and 50,000 updates' memory) at once.
+        for (let at = 0; at < ids.length; at += USER_CHUNK) {
+          if (at > 0 || pass > 0) await yieldToLoop()
+          const chunk = ids.slice(at, at + USER_CHUNK)
+          const live = await Promise.all(chunk.map((id) => this.#destroyOwned(id, user)))
+          removed += live.filter(Boolean).length
+        }
       }
       return removed
     })
+  }
+
+  async #userIds(user: string): Promise<string[]> {
+    return this.backend.listUserIds === undefined
+      ? (await this.backend.listUser(user)).map((s) => s.id)
+      : this.backend.listUserIds(user)
   }
 
   /** Deletes `id` while it still belongs to `user` (it may have changed owner); resolves to whether it was live. */
@@ -616,6 +626,8 @@ const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
 
 /** Sessions `destroyUser` deletes, and `listUser` decodes, between two turns of the event loop. */
 const USER_CHUNK = 256
+/** Listings of a user's sessions one `destroyUser` works through at most. */
+const USER_PASSES = 8
 
 /** Lets timers, I/O and other requests run before a long task goes on. */
 function yieldToLoop(): Promise<void> {

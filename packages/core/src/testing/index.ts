@@ -767,6 +767,32 @@ export function runStoreConformance(
         await verify(store)
       })
 
+      test('destroyUser catches a session regenerated between its listing and its deletes', async () => {
+        const store = await makeStore({ userId: (d) => d.user as string })
+        await store.set('before', { user: 'ann' })
+        const backend = store.backend as Record<'listUser' | 'listUserIds', unknown>
+        const name = store.backend.listUserIds === undefined ? 'listUser' : 'listUserIds'
+        const original = backend[name] as (user: string) => Promise<unknown>
+        let listings = 0
+        backend[name] = async (user: string) => {
+          const listed = await original.call(store.backend, user)
+          // A regenerate, as the adapters do it: the new id written first, then the old deleted.
+          if (++listings === 1) {
+            await store.set('after', { user: 'ann' })
+            await store.destroy('before')
+          }
+          return listed
+        }
+        try {
+          expect(await store.destroyUser('ann')).toBe(1)
+        } finally {
+          backend[name] = original
+        }
+        expect(await store.listUser('ann')).toEqual([])
+        expect(await store.count()).toBe(0)
+        await verify(store)
+      })
+
       test('destroyUser of a user with more sessions than one chunk removes them all', async () => {
         const store = await makeStore({ userId: (d) => d.user as string })
         const ids = Array.from({ length: 600 }, (_, i) => `many-${i}`)
