@@ -221,11 +221,13 @@ export class RedisBackend implements Backend {
     if (timeout === undefined || !this.#updates.isLocked(id)) {
       return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
     }
-    // Queued behind earlier updates of this id: commandTimeout bounds the whole call, not each
-    // command after the wait, or an outage would make the nth queued call wait n timeouts.
+    // Queued behind earlier updates of this id. When Redis has left a command unanswered while
+    // this one waited, and the wait has already taken commandTimeout, it fails without sending:
+    // in an outage the nth queued call would otherwise wait n timeouts. A busy but answering
+    // Redis never fails a call here.
     const queued = Date.now()
     return this.#updates.run(id, () =>
-      Date.now() - queued >= timeout
+      Date.now() - queued >= timeout && this.#connection.timedOutSince(queued)
         ? Promise.reject(timeoutError(timeout))
         : this.#update(id, mutate, options?.recentMs),
     )
@@ -325,7 +327,7 @@ export class RedisBackend implements Backend {
       // Processes that keep writing one id could otherwise win every race against a slower one.
       if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
     }
-    throw new Error(`update of session ${id} gave up after ${MAX_ATTEMPTS} conflicting writes`)
+    throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
   }
 
   /** The record stored now: `seen` itself when its token still matches, else what is there. */

@@ -281,6 +281,19 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await store.backend.verify!()).toEqual([])
   })
 
+  it('a busy but answering Redis fails no update queued behind others longer than commandTimeout', async () => {
+    const store = open({ client, prefix: 'busy:', commandTimeout: 100 })
+    await store.set('p', { n: 0 })
+    // Each patch takes 60 ms: the third touch waits 120 ms behind the first two.
+    const patch = async (d: SessionData) => {
+      await new Promise((r) => setTimeout(r, 60))
+      return { ...d, n: (d.n as number) + 1 }
+    }
+    const touches = [1, 2, 3].map(() => store.touch('p', { patch }))
+    expect(await Promise.all(touches)).toEqual([true, true, true])
+    expect((await store.get('p'))?.data).toEqual({ n: 3 })
+  })
+
   it('reads what another process wrote, and writes over a value that is not a record', async () => {
     const store = open({ client, prefix: 'other:' })
     const other = open({ client, prefix: 'other:' })
