@@ -45,6 +45,8 @@ export class Session<D extends object = Data> {
   /** `touch()` or `regenerate()`: write even without a change. */
   #force = false
   #clearCookie = false
+  /** The id `regenerate()` stored, until the request ends. */
+  #regenerated: string | undefined
 
   /** The ttl a save writes with (the middleware's); `regenerate()` writes the new id with it. */
   readonly #ttl: number | undefined
@@ -167,6 +169,7 @@ export class Session<D extends object = Data> {
       return
     }
     this.#id = next
+    this.#regenerated = next
     this.#expiresAt = record.expiresAt
     this.#force = true
   }
@@ -197,6 +200,17 @@ export class Session<D extends object = Data> {
    * on a change (or a new id); `touch` for `rolling`, `renew` or `touch()`.
    */
   async [kCommit](policy: CommitPolicy): Promise<CookieAction> {
+    try {
+      return await this.#commit(policy)
+    } catch (error) {
+      // regenerate() stored this id, and the browser will not get its cookie: the record must
+      // not live on as a session nobody holds (listed, counted, signed in).
+      if (this.#regenerated === this.#id) await this.#store.destroy(this.#id).catch(() => false)
+      throw error
+    }
+  }
+
+  async #commit(policy: CommitPolicy): Promise<CookieAction> {
     const changed = this.#dirty || snapshot(this.#data) !== this.#snapshot
     const idle: CookieAction = this.#clearCookie ? 'clear' : undefined
     if (!this.#stored) {

@@ -469,6 +469,28 @@ describe('store failures', () => {
     await real.close()
   })
 
+  it('a failed save after regenerate leaves no session under the new id', async () => {
+    const real = createSessionStore<Data>({
+      path: await tempDir(),
+      cleanupInterval: 0,
+      userId: (d) => d.user,
+    })
+    const { store, plan } = failingStore(real)
+    const { client, gate } = await makeApp({ store })
+    const c = client()
+    await c.post('/login?user=ann')
+    const slow = c.request('/gate?views=7&rotate')
+    await gate.reached
+    plan.failing = 1 // the end-of-request save
+    gate.open()
+    const res = await slow
+    expect(res.status).toBe(500)
+    expect(res.headers.get('set-cookie')).toBeNull()
+    expect(await real.listUser('ann')).toEqual([])
+    expect(await real.count()).toBe(0)
+    await real.close()
+  })
+
   it('a failed read is a 500 through onError, and the next request works', async () => {
     const dir = await tempDir()
     const real = createSessionStore<Data>({ path: dir, cleanupInterval: 0 })
