@@ -117,13 +117,12 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
  */
 function unknownHelpAsCommand(program: Command, argv: readonly string[]): string[] {
   const args = argv.slice(2)
-  const at = args.findIndex((arg) => !arg.startsWith('-'))
-  const topic = args[at + 1]
-  if (at === -1 || args[at] !== 'help' || topic === undefined || topic.startsWith('-')) {
-    return [...argv]
-  }
+  const operands = args.flatMap((arg, i) => (arg.startsWith('-') ? [] : [i]))
+  const [at, topicAt] = operands
+  if (at === undefined || args[at] !== 'help' || topicAt === undefined) return [...argv]
+  const topic = args[topicAt]!
   // `help help` is the program's help.
-  if (topic === 'help') return [...argv.slice(0, 2), ...args.toSpliced(at + 1, 1)]
+  if (topic === 'help') return [...argv.slice(0, 2), ...args.toSpliced(topicAt, 1)]
   const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))
   return known ? [...argv] : [...argv.slice(0, 2), ...args.toSpliced(at, 1)]
 }

@@ -50,6 +50,13 @@ describe('the levelsession program', () => {
     const words = await cli(['help', 'exprot'])
     expect(words).toMatchObject({ code: 2, stdout: '' })
     expect(words.stderr).toMatch(/^error: unknown command 'exprot'\n\(Did you mean export\?\)/)
+    for (const args of [
+      ['help', '--json', 'exprot'],
+      ['--json', 'help', 'exprot'],
+    ]) {
+      const run = await cli(args)
+      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' })
+    }
     const asJson = await cli(['help', 'exprot', '--json'])
     expect(asJson).toMatchObject({ code: 2, stdout: '' })
     expect(json<{ error: { code: string; message: string } }>(asJson.stderr).error).toEqual({

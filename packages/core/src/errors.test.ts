@@ -39,7 +39,7 @@ describe('errors about one session keep its id, a credential, out of logs', () =
     expect(String(parseError)).toContain('hunter2')
     const error = new SessionDecodeError(ID, parseError)
     expect(error.message).toBe(
-      'A stored session could not be decoded: the stored text is not valid JSON',
+      'A stored session could not be decoded: the codec could not parse the stored text (SyntaxError)',
     )
     expect(inspect(error)).not.toContain('hunter2')
     expect(error.cause).toBeInstanceOf(SyntaxError)

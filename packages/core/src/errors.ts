@@ -186,8 +186,8 @@ export class SessionEncodeError extends SessionError {
 }
 
 /**
- * A stored record could not be decoded; it is treated as no session. A JSON syntax error is
- * reported by its kind only: V8's message quotes the stored text, which may hold secrets.
+ * A stored record could not be decoded; it is treated as no session. A syntax error is reported
+ * by its kind only: V8's JSON.parse message quotes the stored text, which may hold secrets.
  */
 export class SessionDecodeError extends SessionError {
   /** The session's id (not enumerable, and not in the message: it is a credential). */
@@ -195,7 +195,7 @@ export class SessionDecodeError extends SessionError {
 
   constructor(id: string, cause: unknown) {
     const safe =
-      cause instanceof SyntaxError ? new SyntaxError('the stored text is not valid JSON') : cause
+      cause instanceof SyntaxError ? new SyntaxError('the codec could not parse the stored text (SyntaxError)') : cause
     super('ERR_SESSION_DECODE', `A stored session could not be decoded: ${messageOf(safe)}`, {
       cause: safe,
     })
