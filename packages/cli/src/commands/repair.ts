@@ -5,7 +5,7 @@
  * first makes sure no process holds the database: the pid file of a running process, then
  * LevelDB's own lock.
  */
-import { cp, mkdir, rm } from 'node:fs/promises'
+import { cp, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type LevelBackend,
@@ -54,12 +54,16 @@ export function register(program: Command): void {
       throw failed(cause)
     }
     try {
-      await cp(location, backup, {
-        recursive: true,
-        errorOnExist: true,
-        force: false,
-        filter: (source) => source !== join(location, PID_FILE),
-      })
+      // Entry by entry into the directory made above: fs.cp of the directory itself onto an
+      // existing one fails with EEXIST on Node 22 and later.
+      for (const name of await readdir(location)) {
+        if (name === PID_FILE) continue
+        await cp(join(location, name), join(backup, name), {
+          recursive: true,
+          errorOnExist: true,
+          force: false,
+        })
+      }
     } catch (cause) {
       // A partial copy named like a backup would be trusted as one.
       await rm(backup, { recursive: true, force: true }).catch(() => undefined)
