@@ -195,7 +195,9 @@ export class SessionDecodeError extends SessionError {
 
   constructor(id: string, cause: unknown) {
     const safe =
-      cause instanceof SyntaxError ? new SyntaxError('the codec could not parse the stored text (SyntaxError)') : cause
+      cause instanceof SyntaxError
+        ? new SyntaxError('the codec could not parse the stored text (SyntaxError)')
+        : cause
     super('ERR_SESSION_DECODE', `A stored session could not be decoded: ${messageOf(safe)}`, {
       cause: safe,
     })
