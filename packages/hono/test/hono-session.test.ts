@@ -6,6 +6,7 @@ import { type SessionEnv, type Storage, useSession, useSessionStorage } from '@h
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createSessionStore } from '@levelsession/core'
+import { gate } from '@levelsession/core/testing'
 import {
   createSessionStorage,
   type LevelSessionStorage,
@@ -91,6 +92,35 @@ describe('@hono/session storage bridge', () => {
     expect((await storage.store.get(sid))!.data).toEqual({ items: ['apple', 'pear'] })
     await c.request('/delete', { method: 'POST' })
     expect(await storage.store.get(sid)).toBeUndefined()
+  })
+
+  it('with useLevelSessionStorage: a session deleted during a request is not written back', async () => {
+    const storage = await storageOn()
+    const { app, client } = cartApp(useLevelSessionStorage(storage))
+    const held = gate()
+    app.post('/slow-add', async (c) => {
+      const s = c.get('session')
+      // @hono/session reads the stored data in update(), and writes it when the request ends.
+      await s.update((prev) => ({ items: [...(prev?.items ?? []), 'late'] }))
+      held.arrived()
+      await held.opened
+      return c.text('ok')
+    })
+    const c = client()
+    const { sid } = (await (await c.request('/add/apple', { method: 'POST' })).json()) as {
+      sid: string
+    }
+    const slow = c.request('/slow-add', { method: 'POST' })
+    await held.reached
+    expect(await storage.store.destroy(sid)).toBe(true) // signed out everywhere meanwhile
+    held.open()
+    expect((await slow).status).toBe(200)
+    expect(await storage.store.get(sid)).toBeUndefined()
+    // A new session is still written as usual.
+    const fresh = (await (await client().request('/add/fig', { method: 'POST' })).json()) as {
+      sid: string
+    }
+    expect((await storage.store.get(fresh.sid))?.data).toEqual({ items: ['fig'] })
   })
 
   it("without a duration, records live for the store's maxAge", async () => {

@@ -82,7 +82,12 @@ export interface SessionStorageEnv<D> extends Env {
 
 const kWrite = Symbol('levelsession.write')
 interface Writer {
-  [kWrite](operation: 'set' | 'delete', sid: string, value?: unknown): Promise<unknown>
+  [kWrite](
+    operation: 'set' | 'delete',
+    sid: string,
+    value?: unknown,
+    ifExists?: boolean,
+  ): Promise<unknown>
 }
 
 /**
@@ -108,9 +113,14 @@ export function createSessionStorage<D = SessionData>(
     throw new TypeError(`${who}: options.onError must be a function`)
   const ttl = ttlFromDuration(duration, who)
   const { store, owned } = resolveStore(source as StoreSource<D>, who)
-  const write = (operation: 'set' | 'delete', sid: string, value?: unknown): Promise<unknown> =>
+  const write = (
+    operation: 'set' | 'delete',
+    sid: string,
+    value?: unknown,
+    ifExists = false,
+  ): Promise<unknown> =>
     operation === 'set'
-      ? store.set(sid, value as D, ttl === undefined ? {} : { ttl })
+      ? store.set(sid, value as D, ttl === undefined ? { ifExists } : { ttl, ifExists })
       : store.destroy(sid)
   const report = (operation: 'set' | 'delete', sid: string) => (error: unknown) => {
     try {
@@ -162,10 +172,18 @@ export function useLevelSessionStorage<D, E extends SessionStorageEnv<D> = Sessi
     // Handlers are attached at once: a rejection waiting for the end of the request would
     // otherwise count as unhandled.
     const track = (operation: 'set' | 'delete', sid: string, value?: unknown) => {
-      writes.push(write(operation, sid, value).then(noop, (error) => void failures.push(error)))
+      // A session this request loaded is written only while it still exists: deleted meanwhile
+      // (signed out everywhere), it stays deleted, as with the other adapters.
+      const written = write(operation, sid, value, operation === 'set' && loaded.has(sid))
+      writes.push(written.then(noop, (error) => void failures.push(error)))
     }
+    const loaded = new Set<string>()
     const view: HonoSessionStorage<D> = {
-      get: (sid) => storage.get(sid),
+      get: async (sid) => {
+        const data = await storage.get(sid)
+        if (data !== null) loaded.add(sid)
+        return data
+      },
       set: (sid, value) => track('set', sid, value),
       delete: (sid) => track('delete', sid),
     }
