@@ -20,18 +20,20 @@ export function cookieMaxAge(ms: number): number {
 }
 
 /**
- * The session id from a correctly signed cookie, or `undefined` when there is none, it is
- * unsigned or tampered with, or it is not a well-formed id.
+ * The id from a correctly signed session cookie, and whether it was signed with a secret other
+ * than the first (then the cookie is due to be signed again, so the old secret can be retired);
+ * `undefined` when there is none, it is unsigned or tampered with, or the id is malformed.
  */
-export async function readSessionId(
+export async function readSignedId(
   c: Context,
   settings: ResolvedSettings,
-): Promise<string | undefined> {
-  for (const secret of settings.secrets) {
+): Promise<{ id: string; stale: boolean } | undefined> {
+  for (const [index, secret] of settings.secrets.entries()) {
     const value = await getSignedCookie(c, secret, settings.cookie.name)
     // `undefined`: no cookie, or no signature at all; `false`: not signed with this secret.
     if (value === undefined) return undefined
-    if (value !== false) return isValidSessionId(value) ? value : undefined
+    if (value !== false)
+      return isValidSessionId(value) ? { id: value, stale: index > 0 } : undefined
   }
   return undefined
 }

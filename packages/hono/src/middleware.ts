@@ -7,7 +7,7 @@
  */
 import type { Env, MiddlewareHandler } from 'hono'
 import { resolveStore, type SessionStore, type StoreSource } from '@levelsession/core'
-import { clearSessionCookie, readSessionId, writeSessionCookie } from './cookie.js'
+import { clearSessionCookie, readSignedId, writeSessionCookie } from './cookie.js'
 import { resolveSettings, SETTING_KEYS, type SessionOptions } from './options.js'
 import { assertNodeRuntime } from './runtime.js'
 import { kCommit, Session } from './session.js'
@@ -83,16 +83,20 @@ export function session<D extends object = Record<string, unknown>>(
   const slide = settings.cookie.maxAge === undefined && store.options.expiry === 'sliding'
 
   const handler: MiddlewareHandler<SessionEnv<D>> = async function session(c, next) {
-    const id = await readSessionId(c, settings)
+    const signed = await readSignedId(c, settings)
     // A signed id the store does not know (expired, destroyed) is dropped: the new session gets
     // a new id, never the client's.
-    const record = id === undefined ? undefined : await store.get(id)
+    const record = signed === undefined ? undefined : await store.get(signed.id)
     const current = new Session<D>(store, record, ttl)
     c.set('session', current)
     await next()
     const action = await current[kCommit]({ ttl, rolling, renew, slide, now: store.options.now() })
-    if (action === 'set') await writeSessionCookie(c, current.id, settings)
-    else if (action === 'clear') clearSessionCookie(c, settings)
+    // A cookie signed with an older secret is signed again with the first, even on a read: the
+    // old secret can then be retired without signing out users who only read.
+    const resign = action === undefined && record !== undefined && signed?.stale === true
+    if (action === 'set' || (resign && current.id === record.id)) {
+      await writeSessionCookie(c, current.id, settings)
+    } else if (action === 'clear') clearSessionCookie(c, settings)
   }
   return Object.assign(handler, {
     store,

@@ -221,6 +221,28 @@ describe('signed cookie', () => {
     expect(view).toMatchObject({ isNew: true, views: 1 })
   })
 
+  it('a read signs a cookie again when an older secret signed it, so that secret can retire', async () => {
+    const dir = await tempDir()
+    const old = await makeApp({ path: dir, secret: 'old secret', cleanupInterval: 0 })
+    const c = old.client()
+    const { id } = await c.view('/')
+    await old.middleware.close()
+
+    const rotated = await makeApp({
+      path: dir,
+      secret: ['new secret', 'old secret'],
+      cleanupInterval: 0,
+    })
+    const reader = new Client((path, init) => rotated.app.request(path, init))
+    reader.cookie = c.cookie
+    const res = await reader.request('/read')
+    expect(await res.json()).toMatchObject({ id, views: 1 })
+    expect(reader.cookie).toBe(await signed(id, 'new secret'))
+    // Signed with the first secret already: a read sends no cookie.
+    expect((await reader.request('/read')).headers.get('set-cookie')).toBeNull()
+    await rotated.middleware.close()
+  })
+
   it('rotates secrets: signs with the first, accepts any', async () => {
     const dir = await tempDir()
     const old = await makeApp({ path: dir, secret: 'old secret', cleanupInterval: 0 })
