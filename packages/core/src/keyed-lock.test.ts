@@ -4,6 +4,18 @@ import { KeyedLock } from './keyed-lock.js'
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 describe('KeyedLock', () => {
+  it('tells whether tasks wait behind the running one', async () => {
+    const lock = new KeyedLock()
+    let release!: () => void
+    const first = lock.run('k', () => new Promise<void>((resolve) => (release = resolve)))
+    expect([lock.isLocked('k'), lock.hasWaiters('k')]).toEqual([true, false])
+    const second = lock.run('k', () => Promise.resolve())
+    expect(lock.hasWaiters('k')).toBe(true)
+    release()
+    await Promise.all([first, second])
+    expect([lock.isLocked('k'), lock.hasWaiters('k')]).toEqual([false, false])
+  })
+
   it('runs tasks on one key one at a time, in arrival order, and others at once', async () => {
     const lock = new KeyedLock()
     const log: string[] = []

@@ -35,6 +35,11 @@ export class KeyedLock {
     return this.#held.has(key)
   }
 
+  /** Whether tasks wait behind the one running on `key`. */
+  hasWaiters(key: string): boolean {
+    return (this.#held.get(key)?.length ?? 0) > 0
+  }
+
   /**
    * Takes every free key in `keys` at once, without waiting, and returns the keys taken and a
    * function that releases them. Busy keys are left out: the cleaner skips sessions in use.

@@ -103,6 +103,8 @@ export class RedisBackend implements Backend {
    */
   readonly #updates = new KeyedLock()
   readonly #commandTimeout: number | undefined
+  /** Updates that failed for want of a reply, per id, while others of that id waited. */
+  readonly #timeouts = new Map<string, number>()
   #opening: Promise<void> | undefined
 
   constructor(options: RedisBackendOptions) {
@@ -221,15 +223,19 @@ export class RedisBackend implements Backend {
     if (timeout === undefined || !this.#updates.isLocked(id)) {
       return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
     }
-    // Queued behind earlier updates of this id. When Redis has left a command unanswered while
-    // this one waited, and the wait has already taken commandTimeout, it fails without sending:
-    // in an outage the nth queued call would otherwise wait n timeouts. A busy but answering
-    // Redis never fails a call here.
-    const queued = Date.now()
-    return this.#updates.run(id, () =>
-      Date.now() - queued >= timeout && this.#connection.timedOutSince(queued)
-        ? Promise.reject(timeoutError(timeout))
-        : this.#update(id, mutate, options?.recentMs),
+    // Queued behind earlier updates of this id. If one of them fails for want of a reply while
+    // this one waits, this one fails too, without sending: in an outage the nth queued call
+    // would otherwise wait n timeouts. A Redis that answers never fails a call here.
+    const before = this.#timeouts.get(id) ?? 0
+    return this.#updates.run(
+      id,
+      () =>
+        (this.#timeouts.get(id) ?? 0) > before
+          ? Promise.reject(timeoutError(timeout))
+          : this.#update(id, mutate, options?.recentMs),
+      () => {
+        if (!this.#updates.isLocked(id)) this.#timeouts.delete(id)
+      },
     )
   }
 
@@ -238,96 +244,105 @@ export class RedisBackend implements Backend {
     mutate: SessionMutation,
     recentMs: number | undefined,
   ): Promise<StoredSession | undefined> {
-    const bucket = this.keys.bucketOf(id)
-    const key = this.keys.sessionBase(bucket) + id
-    let seen: Snapshot = this.#hints.get(id) ?? ABSENT
-    /** `seen` was read from Redis in this call, not taken from the hints. */
-    let fresh = false
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = seen.session
-      // The store's mutations are mostly synchronous: no microtask for those.
-      let next = mutate(current)
-      if (next instanceof Promise) next = await next
-      if (next === undefined && seen.raw === undefined) {
-        // Nothing to write (a lazy touch): the answer is `current` while it is still what is
-        // stored. A record read in this call is; a hint is checked with a plain GET, which costs
-        // Redis a fraction of a script and brings the current record if it changed.
-        if (fresh) return current
-        // The caller accepts an answer this recent (a touch, right after its request's get), from
-        // the hint as it still is: a load may have replaced or dropped it since this update began.
-        if (
-          recentMs !== undefined &&
-          current !== undefined &&
-          this.#hints.isRecent(id, seen, recentMs)
-        ) {
-          return current
+    // A try in this async function costs no promise of its own: every write takes this path.
+    try {
+      const bucket = this.keys.bucketOf(id)
+      const key = this.keys.sessionBase(bucket) + id
+      let seen: Snapshot = this.#hints.get(id) ?? ABSENT
+      /** `seen` was read from Redis in this call, not taken from the hints. */
+      let fresh = false
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const current = seen.session
+        // The store's mutations are mostly synchronous: no microtask for those.
+        let next = mutate(current)
+        if (next instanceof Promise) next = await next
+        if (next === undefined && seen.raw === undefined) {
+          // Nothing to write (a lazy touch): the answer is `current` while it is still what is
+          // stored. A record read in this call is; a hint is checked with a plain GET, which costs
+          // Redis a fraction of a script and brings the current record if it changed.
+          if (fresh) return current
+          // The caller accepts an answer this recent (a touch, right after its request's get), from
+          // the hint as it still is: a load may have replaced or dropped it since this update began.
+          if (
+            recentMs !== undefined &&
+            current !== undefined &&
+            this.#hints.isRecent(id, seen, recentMs)
+          ) {
+            return current
+          }
+          seen = await this.#read(id, key, seen)
+          if (seen.session === current) return current
+          fresh = true
+          continue
         }
-        seen = await this.#read(id, key, seen)
-        if (seen.session === current) return current
-        fresh = true
-        continue
-      }
-      const expected = expectedOf(seen)
-      let token = ''
-      let script = scripts.compareAndSet
-      let args: (string | Buffer)[]
-      if (next === undefined) args = [id, expected, 'c']
-      else if (next === null) {
-        // The token proves the record is the one seen, so its owner is known: no owners lookup.
-        args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
-      } else {
-        token = newToken()
-        const record = encodeRecord(token, next)
-        const expiresAt = String(next.expiresAt)
-        const user = next.userId ?? ''
-        if (
-          current !== undefined &&
-          user === (current.userId ?? '') &&
-          next.expiresAt >= current.expiresAt
-        ) {
-          // Neither index changes: the lean script, one key.
-          script = scripts.replace
-          args = [expected, record, expiresAt]
+        const expected = expectedOf(seen)
+        let token = ''
+        let script = scripts.compareAndSet
+        let args: (string | Buffer)[]
+        if (next === undefined) args = [id, expected, 'c']
+        else if (next === null) {
+          // The token proves the record is the one seen, so its owner is known: no owners lookup.
+          args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
         } else {
-          args = [
-            id,
-            expected,
-            'p',
-            current === undefined ? '' : `=${current.userId ?? ''}`,
-            record,
-            expiresAt,
-            user,
-            current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
-          ]
+          token = newToken()
+          const record = encodeRecord(token, next)
+          const expiresAt = String(next.expiresAt)
+          const user = next.userId ?? ''
+          if (
+            current !== undefined &&
+            user === (current.userId ?? '') &&
+            next.expiresAt >= current.expiresAt
+          ) {
+            // Neither index changes: the lean script, one key.
+            script = scripts.replace
+            args = [expected, record, expiresAt]
+          } else {
+            args = [
+              id,
+              expected,
+              'p',
+              current === undefined ? '' : `=${current.userId ?? ''}`,
+              record,
+              expiresAt,
+              user,
+              current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
+            ]
+          }
         }
-      }
-      let reply: 1 | 0 | Buffer
-      try {
-        const keys =
-          script === scripts.replace
-            ? [key]
-            : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
-        reply = await script.run(this.#connection, keys, args, true)
-      } catch (error) {
-        this.#hints.delete(id)
-        throw error
-      }
-      if (reply === 1) {
-        if (next === undefined) return current
-        if (next === null) {
+        let reply: 1 | 0 | Buffer
+        try {
+          const keys =
+            script === scripts.replace
+              ? [key]
+              : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
+          reply = await script.run(this.#connection, keys, args, true)
+        } catch (error) {
           this.#hints.delete(id)
-          return undefined
+          throw error
         }
-        this.#hints.set(id, { token, session: next, corrupt: false })
-        return next
+        if (reply === 1) {
+          if (next === undefined) return current
+          if (next === null) {
+            this.#hints.delete(id)
+            return undefined
+          }
+          this.#hints.set(id, { token, session: next, corrupt: false })
+          return next
+        }
+        // The script sent the current record (never the one seen): that is the hint now.
+        seen = this.#observe(id, reply === 0 ? null : reply, undefined)
+        fresh = true
+        // Processes that keep writing one id could otherwise win every race against a slower one.
+        if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
       }
-      // The script sent the current record (never the one seen): that is the hint now.
-      seen = this.#observe(id, reply === 0 ? null : reply, undefined)
-      fresh = true
-      // Processes that keep writing one id could otherwise win every race against a slower one.
-      if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
+      throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
+    } catch (error) {
+      // Told to the updates queued behind this one (see update()).
+      if (isTimeout(error) && this.#updates.hasWaiters(id)) {
+        this.#timeouts.set(id, (this.#timeouts.get(id) ?? 0) + 1)
+      }
+      throw error
     }
-    throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
   }
 
   /** The record stored now: `seen` itself when its token still matches, else what is there. */
@@ -585,4 +600,8 @@ function toBuffer(value: Uint8Array): Buffer {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError'
 }

@@ -66,18 +66,11 @@ export class Connection {
   /** How long a window stays open for new commands: a limit is at most this much longer. */
   readonly #slack: number
   #window: Window | undefined
-  /** When a command last went without a reply past its deadline (Date.now()), if ever. */
-  #lastTimeout: number | undefined
 
   constructor(client: RedisClient | RedisCluster, timeout: number | undefined) {
     this.#client = client
     this.#timeout = timeout
     this.#slack = timeout === undefined ? 0 : Math.max(1, Math.min(50, Math.floor(timeout / 4)))
-  }
-
-  /** Whether a command has gone without a reply past its deadline since `time` (Date.now()). */
-  timedOutSince(time: number): boolean {
-    return this.#lastTimeout !== undefined && this.#lastTimeout >= time
   }
 
   /** The current window, or a new one once it has been open for `#slack` ms. */
@@ -92,7 +85,6 @@ export class Connection {
     setTimeout(() => {
       const error = timeoutError(timeout)
       controller.abort(error)
-      if (window.pending.size > 0) this.#lastTimeout = Date.now()
       for (const reject of window.pending) reject(error)
       window.pending.clear()
     }, timeout + this.#slack).unref()

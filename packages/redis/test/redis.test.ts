@@ -294,6 +294,24 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect((await store.get('p'))?.data).toEqual({ n: 3 })
   })
 
+  it('updates queued after a timeout, against a Redis answering again, all succeed', async () => {
+    const store = open({ client, prefix: 'retry:', commandTimeout: 100 })
+    await store.set('p', { n: 0 })
+    const patch = async (d: SessionData) => {
+      await new Promise((r) => setTimeout(r, 60))
+      return { ...d, n: (d.n as number) + 1 }
+    }
+    await client.sendCommand(['CLIENT', 'PAUSE', '150', 'ALL'])
+    // An app retrying in the catch of a timed-out call: its updates queue behind each other.
+    const touches: Promise<boolean>[] = await store.get('p').then(
+      () => [],
+      () => [1, 2, 3, 4].map(() => store.touch('p', { patch })),
+    )
+    expect(touches).toHaveLength(4)
+    expect(await Promise.all(touches)).toEqual([true, true, true, true])
+    expect((await store.get('p'))?.data).toEqual({ n: 4 })
+  })
+
   it('reads what another process wrote, and writes over a value that is not a record', async () => {
     const store = open({ client, prefix: 'other:' })
     const other = open({ client, prefix: 'other:' })
