@@ -38,6 +38,7 @@ import type {
   StoredSession,
   TouchOptions,
 } from './types.js'
+import { yieldToLoop } from './yield.js'
 
 export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEvents> {
   /** Options after validation and defaults. */
@@ -628,11 +629,6 @@ const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
 const USER_CHUNK = 256
 /** Listings of a user's sessions one `destroyUser` works through at most. */
 const USER_PASSES = 8
-
-/** Lets timers, I/O and other requests run before a long task goes on. */
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 /**
  * The share of a touch's ttl that a lazy touch may skip (see `#touched`): at least a tenth, and

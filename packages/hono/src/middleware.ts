@@ -93,8 +93,8 @@ export function session<D extends object = Record<string, unknown>>(
     const action = await current[kCommit]({ ttl, rolling, renew, slide, now: store.options.now() })
     // A cookie signed with an older secret is signed again with the first, even on a read: the
     // old secret can then be retired without signing out users who only read.
-    const resign = action === undefined && record !== undefined && signed?.stale === true
-    if (action === 'set' || (resign && current.id === record.id)) {
+    const resign = action === undefined && signed?.stale === true && current.id === signed.id
+    if (action === 'set' || resign) {
       await writeSessionCookie(c, current.id, settings)
     } else if (action === 'clear') clearSessionCookie(c, settings)
   }

@@ -221,18 +221,23 @@ describe('signed cookie', () => {
     expect(view).toMatchObject({ isNew: true, views: 1 })
   })
 
-  it('a read signs a cookie again when an older secret signed it, so that secret can retire', async () => {
+  /** A session made under 'old secret', and an app on its database that signs with 'new secret'. */
+  async function rotatedSecrets() {
     const dir = await tempDir()
     const old = await makeApp({ path: dir, secret: 'old secret', cleanupInterval: 0 })
     const c = old.client()
     const { id } = await c.view('/')
     await old.middleware.close()
-
     const rotated = await makeApp({
       path: dir,
       secret: ['new secret', 'old secret'],
       cleanupInterval: 0,
     })
+    return { dir, id, c, rotated }
+  }
+
+  it('a read signs a cookie again when an older secret signed it, so that secret can retire', async () => {
+    const { id, c, rotated } = await rotatedSecrets()
     const reader = new Client((path, init) => rotated.app.request(path, init))
     reader.cookie = c.cookie
     const res = await reader.request('/read')
@@ -244,17 +249,7 @@ describe('signed cookie', () => {
   })
 
   it('rotates secrets: signs with the first, accepts any', async () => {
-    const dir = await tempDir()
-    const old = await makeApp({ path: dir, secret: 'old secret', cleanupInterval: 0 })
-    const c = old.client()
-    const { id } = await c.view('/')
-    await old.middleware.close()
-
-    const rotated = await makeApp({
-      path: dir,
-      secret: ['new secret', 'old secret'],
-      cleanupInterval: 0,
-    })
+    const { dir, id, c, rotated } = await rotatedSecrets()
     const r = new Client((path, init) => rotated.app.request(path, init))
     r.cookie = c.cookie
     expect(await r.view('/')).toMatchObject({ id, views: 2 })

@@ -81,16 +81,22 @@ describe.skipIf(!hasRedisServer)('Redis stopped mid-run', () => {
     client.destroy()
   })
 
-  it('with the offline queue on, commandTimeout bounds each call', async () => {
+  /** A store on a client with the offline queue on (commandTimeout 300), used once, then the server killed. */
+  const offlineQueueAfterKill = async (prefix: string) => {
     const { client } = connect({ disableOfflineQueue: false })
     await client.connect()
     const store = createSessionStore({
-      backend: redisBackend({ client, prefix: 'outage2:', commandTimeout: 300 }),
+      backend: redisBackend({ client, prefix: prefix, commandTimeout: 300 }),
       cleanupInterval: 0,
     })
     expect(await roundTrip(store, 'a')).toEqual({ n: 1 })
     await server.kill()
     await until(() => !client.isReady)
+    return { client, store }
+  }
+
+  it('with the offline queue on, commandTimeout bounds each call', async () => {
+    const { client, store } = await offlineQueueAfterKill('outage2:')
     const error = (await store.get('a').catch((e: unknown) => e)) as Error & { cause: Error }
     expect(error).toMatchObject({ code: 'ERR_STORE_IO' })
     expect(error.cause.name).toBe('TimeoutError')
@@ -102,16 +108,9 @@ describe.skipIf(!hasRedisServer)('Redis stopped mid-run', () => {
     await store.close()
     client.destroy()
   })
+
   it('updates of one id queued during an outage fail within about one commandTimeout, not one each', async () => {
-    const { client } = connect({ disableOfflineQueue: false })
-    await client.connect()
-    const store = createSessionStore({
-      backend: redisBackend({ client, prefix: 'outage3:', commandTimeout: 300 }),
-      cleanupInterval: 0,
-    })
-    expect(await roundTrip(store, 'a')).toEqual({ n: 1 })
-    await server.kill()
-    await until(() => !client.isReady)
+    const { client, store } = await offlineQueueAfterKill('outage3:')
     const started = performance.now()
     const settled = await Promise.all(
       Array.from({ length: 10 }, (_, n) =>

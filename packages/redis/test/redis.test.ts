@@ -281,14 +281,16 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await store.backend.verify!()).toEqual([])
   })
 
+  /** A touch's patch that takes 60 ms and counts. */
+  const patch = async (d: SessionData) => {
+    await new Promise((r) => setTimeout(r, 60))
+    return { ...d, n: (d.n as number) + 1 }
+  }
+
   it('a busy but answering Redis fails no update queued behind others longer than commandTimeout', async () => {
     const store = open({ client, prefix: 'busy:', commandTimeout: 100 })
     await store.set('p', { n: 0 })
     // Each patch takes 60 ms: the third touch waits 120 ms behind the first two.
-    const patch = async (d: SessionData) => {
-      await new Promise((r) => setTimeout(r, 60))
-      return { ...d, n: (d.n as number) + 1 }
-    }
     const touches = [1, 2, 3].map(() => store.touch('p', { patch }))
     expect(await Promise.all(touches)).toEqual([true, true, true])
     expect((await store.get('p'))?.data).toEqual({ n: 3 })
@@ -297,10 +299,6 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
   it('updates queued after a timeout, against a Redis answering again, all succeed', async () => {
     const store = open({ client, prefix: 'retry:', commandTimeout: 100 })
     await store.set('p', { n: 0 })
-    const patch = async (d: SessionData) => {
-      await new Promise((r) => setTimeout(r, 60))
-      return { ...d, n: (d.n as number) + 1 }
-    }
     await client.sendCommand(['CLIENT', 'PAUSE', '150', 'ALL'])
     // An app retrying in the catch of a timed-out call: its updates queue behind each other.
     const touches: Promise<boolean>[] = await store.get('p').then(

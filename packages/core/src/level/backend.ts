@@ -36,6 +36,7 @@ import { ReadBatcher } from './read-batcher.js'
 import { statsFromSessions } from '../stats.js'
 import { decodeRecord, encodeRecord } from './record.js'
 import { compactSession, storedSessionBytes, textSession } from '../text-session.js'
+import { yieldToLoop } from '../yield.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -600,7 +601,7 @@ export class LevelBackend implements Backend {
         } finally {
           release()
         }
-        await new Promise<void>((resolve) => setImmediate(resolve))
+        await yieldToLoop()
       }
     } finally {
       this.#sweeping.delete(written)

@@ -19,7 +19,6 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       if (path === READ_ONLY) return undefined
       return fs.mkdir(path, options)
     },
-    stat: async (path: string) => (path === READ_ONLY ? fs.stat(tmpdir()) : fs.stat(path)),
   }
 })
 

@@ -109,20 +109,16 @@ export async function ensureDirectory(path: string): Promise<void> {
  * (a read-only file system: EROFS). Level by level, the failing mkdir names the real one.
  */
 async function mkdirStepwise(path: string): Promise<void> {
-  const parent = dirname(path)
-  if (parent !== path && !(await isDirectory(parent))) await mkdirStepwise(parent)
   try {
     await mkdir(path, { mode: 0o700 })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory()
-  } catch {
-    return false
+    const { code } = error as NodeJS.ErrnoException
+    if (code === 'EEXIST') return
+    const parent = dirname(path)
+    if (code !== 'ENOENT' || parent === path) throw error
+    // A missing parent: make it, then this one.
+    await mkdirStepwise(parent)
+    await mkdirStepwise(path)
   }
 }
 
