@@ -244,105 +244,107 @@ export class RedisBackend implements Backend {
     mutate: SessionMutation,
     recentMs: number | undefined,
   ): Promise<StoredSession | undefined> {
-    // A try in this async function costs no promise of its own: every write takes this path.
-    try {
-      const bucket = this.keys.bucketOf(id)
-      const key = this.keys.sessionBase(bucket) + id
-      let seen: Snapshot = this.#hints.get(id) ?? ABSENT
-      /** `seen` was read from Redis in this call, not taken from the hints. */
-      let fresh = false
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const current = seen.session
-        // The store's mutations are mostly synchronous: no microtask for those.
-        let next = mutate(current)
-        if (next instanceof Promise) next = await next
-        if (next === undefined && seen.raw === undefined) {
-          // Nothing to write (a lazy touch): the answer is `current` while it is still what is
-          // stored. A record read in this call is; a hint is checked with a plain GET, which costs
-          // Redis a fraction of a script and brings the current record if it changed.
-          if (fresh) return current
-          // The caller accepts an answer this recent (a touch, right after its request's get), from
-          // the hint as it still is: a load may have replaced or dropped it since this update began.
-          if (
-            recentMs !== undefined &&
-            current !== undefined &&
-            this.#hints.isRecent(id, seen, recentMs)
-          ) {
-            return current
-          }
-          seen = await this.#read(id, key, seen)
-          if (seen.session === current) return current
-          fresh = true
-          continue
+    const bucket = this.keys.bucketOf(id)
+    const key = this.keys.sessionBase(bucket) + id
+    let seen: Snapshot = this.#hints.get(id) ?? ABSENT
+    /** `seen` was read from Redis in this call, not taken from the hints. */
+    let fresh = false
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = seen.session
+      // The store's mutations are mostly synchronous: no microtask for those.
+      let next = mutate(current)
+      if (next instanceof Promise) next = await next
+      if (next === undefined && seen.raw === undefined) {
+        // Nothing to write (a lazy touch): the answer is `current` while it is still what is
+        // stored. A record read in this call is; a hint is checked with a plain GET, which costs
+        // Redis a fraction of a script and brings the current record if it changed.
+        if (fresh) return current
+        // The caller accepts an answer this recent (a touch, right after its request's get), from
+        // the hint as it still is: a load may have replaced or dropped it since this update began.
+        if (
+          recentMs !== undefined &&
+          current !== undefined &&
+          this.#hints.isRecent(id, seen, recentMs)
+        ) {
+          return current
         }
-        const expected = expectedOf(seen)
-        let token = ''
-        let script = scripts.compareAndSet
-        let args: (string | Buffer)[]
-        if (next === undefined) args = [id, expected, 'c']
-        else if (next === null) {
-          // The token proves the record is the one seen, so its owner is known: no owners lookup.
-          args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
-        } else {
-          token = newToken()
-          const record = encodeRecord(token, next)
-          const expiresAt = String(next.expiresAt)
-          const user = next.userId ?? ''
-          if (
-            current !== undefined &&
-            user === (current.userId ?? '') &&
-            next.expiresAt >= current.expiresAt
-          ) {
-            // Neither index changes: the lean script, one key.
-            script = scripts.replace
-            args = [expected, record, expiresAt]
-          } else {
-            args = [
-              id,
-              expected,
-              'p',
-              current === undefined ? '' : `=${current.userId ?? ''}`,
-              record,
-              expiresAt,
-              user,
-              current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
-            ]
-          }
-        }
-        let reply: 1 | 0 | Buffer
-        try {
-          const keys =
-            script === scripts.replace
-              ? [key]
-              : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
-          reply = await script.run(this.#connection, keys, args, true)
-        } catch (error) {
-          this.#hints.delete(id)
-          throw error
-        }
-        if (reply === 1) {
-          if (next === undefined) return current
-          if (next === null) {
-            this.#hints.delete(id)
-            return undefined
-          }
-          this.#hints.set(id, { token, session: next, corrupt: false })
-          return next
-        }
-        // The script sent the current record (never the one seen): that is the hint now.
-        seen = this.#observe(id, reply === 0 ? null : reply, undefined)
+        seen = await this.#read(id, key, seen)
+        if (seen.session === current) return current
         fresh = true
-        // Processes that keep writing one id could otherwise win every race against a slower one.
-        if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
+        continue
       }
-      throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
-    } catch (error) {
-      // Told to the updates queued behind this one (see update()).
-      if (isTimeout(error) && this.#updates.hasWaiters(id)) {
-        this.#timeouts.set(id, (this.#timeouts.get(id) ?? 0) + 1)
+      const expected = expectedOf(seen)
+      let token = ''
+      let script = scripts.compareAndSet
+      let args: (string | Buffer)[]
+      if (next === undefined) args = [id, expected, 'c']
+      else if (next === null) {
+        // The token proves the record is the one seen, so its owner is known: no owners lookup.
+        args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
+      } else {
+        token = newToken()
+        const record = encodeRecord(token, next)
+        const expiresAt = String(next.expiresAt)
+        const user = next.userId ?? ''
+        if (
+          current !== undefined &&
+          user === (current.userId ?? '') &&
+          next.expiresAt >= current.expiresAt
+        ) {
+          // Neither index changes: the lean script, one key.
+          script = scripts.replace
+          args = [expected, record, expiresAt]
+        } else {
+          args = [
+            id,
+            expected,
+            'p',
+            current === undefined ? '' : `=${current.userId ?? ''}`,
+            record,
+            expiresAt,
+            user,
+            current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
+          ]
+        }
       }
-      throw error
+      let reply: 1 | 0 | Buffer
+      try {
+        const keys =
+          script === scripts.replace
+            ? [key]
+            : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
+        reply = await script.run(this.#connection, keys, args, true)
+      } catch (error) {
+        throw this.#failed(id, error)
+      }
+      if (reply === 1) {
+        if (next === undefined) return current
+        if (next === null) {
+          this.#hints.delete(id)
+          return undefined
+        }
+        this.#hints.set(id, { token, session: next, corrupt: false })
+        return next
+      }
+      // The script sent the current record (never the one seen): that is the hint now.
+      seen = this.#observe(id, reply === 0 ? null : reply, undefined)
+      fresh = true
+      // Processes that keep writing one id could otherwise win every race against a slower one.
+      if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
     }
+    throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
+  }
+
+  /**
+   * A command of an update failed: its hint is no longer known to be current, and a timeout is
+   * told to the updates of this id queued behind it (see update()).
+   */
+  #failed(id: string, error: unknown): unknown {
+    this.#hints.delete(id)
+    if (isTimeout(error) && this.#updates.hasWaiters(id)) {
+      this.#timeouts.set(id, (this.#timeouts.get(id) ?? 0) + 1)
+    }
+    return error
   }
 
   /** The record stored now: `seen` itself when its token still matches, else what is there. */
@@ -351,8 +353,7 @@ export class RedisBackend implements Backend {
     try {
       record = await this.#connection.send<Buffer | null>(key, ['GET', key], true)
     } catch (error) {
-      this.#hints.delete(id)
-      throw error
+      throw this.#failed(id, error)
     }
     return this.#observe(id, record, seen)
   }

@@ -86,7 +86,7 @@ describe.skipIf(!hasRedisServer)('Redis stopped mid-run', () => {
     const { client } = connect({ disableOfflineQueue: false })
     await client.connect()
     const store = createSessionStore({
-      backend: redisBackend({ client, prefix: prefix, commandTimeout: 300 }),
+      backend: redisBackend({ client, prefix, commandTimeout: 300 }),
       cleanupInterval: 0,
     })
     expect(await roundTrip(store, 'a')).toEqual({ n: 1 })
