@@ -17,6 +17,7 @@ import {
 } from '@levelsession/core'
 import { checkedCookie, cookieToStore, isObject, sameCookie } from './cookie.js'
 import { isoDate } from './iso-date.js'
+import { later } from './later.js'
 
 /**
  * Core options (`path`, `maxAge`, `expiry`, `maxLifetime`, `touchAfter`, `cleanupInterval`,
@@ -92,10 +93,11 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   override get(sid: string): Promise<T | null>
   override get(sid: string, callback: Callback<T | null>): void
   override get(sid: string, callback?: Callback<T | null>): Promise<T | null> | void {
-    // A cached session answers without a promise (express-session always passes a callback).
+    // A cached session answers without a promise (express-session always passes a callback),
+    // on the next turn of the event loop (see later.ts for why).
     const hit = typeof callback === 'function' ? this.core.peek(sid) : undefined
     if (hit !== undefined) {
-      process.nextTick(callback!, null, this.#toSession(hit))
+      later(callback!, this.#toSession(hit))
       return
     }
     return settle(this.core.get(sid), callback, (record) =>
