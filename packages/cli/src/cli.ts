@@ -113,7 +113,7 @@ export async function run(argv: readonly string[] = process.argv): Promise<numbe
 /**
  * `help nosuch` as `nosuch`: commander would print the whole help (in words, also with --json)
  * and exit 2 without saying what was wrong; as a command it is "unknown command 'nosuch'", with
- * a suggestion.
+ * a suggestion. `help export` as `export --help`.
  */
 function unknownHelpAsCommand(program: Command, argv: readonly string[]): string[] {
   const args = argv.slice(2)
@@ -124,7 +124,11 @@ function unknownHelpAsCommand(program: Command, argv: readonly string[]): string
   // `help help` is the program's help.
   if (topic === 'help') return [...argv.slice(0, 2), ...args.toSpliced(topicAt, 1)]
   const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))
-  return known ? [...argv] : [...argv.slice(0, 2), ...args.toSpliced(at, 1)]
+  if (!known) return [...argv.slice(0, 2), ...args.toSpliced(at, 1)]
+  // As `topic --help`, the other arguments after it: commander's own help command, given an
+  // option ahead of the topic (`help --json export`), printed the program's help.
+  const rest = args.filter((_, i) => i !== at && i !== topicAt)
+  return [...argv.slice(0, 2), topic, ...rest, '--help']
 }
 
 let ignoring = false

@@ -43,7 +43,16 @@ describe('the levelsession program', () => {
       expect(help.stdout).toContain(`Usage: levelsession ${COMMANDS[i]} `)
       expect(help.stdout).toContain('--help')
     })
-    expect((await cli(['help', 'export'])).stdout).toContain('Usage: levelsession export')
+    for (const args of [
+      ['help', 'export'],
+      ['help', '--json', 'export'],
+      ['--json', 'help', 'export'],
+      ['help', 'export', '--json'],
+    ]) {
+      const run = await cli(args)
+      expect(run.code, args.join(' ')).toBe(0)
+      expect(run.stdout, args.join(' ')).toContain('Usage: levelsession export')
+    }
   })
 
   it('help for an unknown command says so, with a suggestion, in words or as JSON', async () => {
