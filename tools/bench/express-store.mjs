@@ -22,6 +22,7 @@ import {
   tempDir,
 } from './lib.mjs'
 import { installCleanup, ownDir, releaseDir, startRedis } from './procs.mjs'
+import { floorStore } from './servers/floor-store.mjs'
 
 const require = createRequire(import.meta.url)
 const MemoryStoreFactory = require('memorystore')
@@ -34,6 +35,8 @@ const VARIANTS = {
   'level-redis': '@levelsession/express on @levelsession/redis, same redis-server',
   // Not run by default: shows what the default cacheSize costs when sessions outnumber it.
   'level-cache': '@levelsession/express, classic-level, cacheSize = --sessions',
+  // Not run by default: the least a write-through classic-level store costs (servers/floor-store.mjs).
+  floor: 'a minimal write-through classic-level store (a floor, not a store to use)',
 }
 const DEFAULT_VARIANTS = ['memory', 'memorystore', 'connect-redis', 'level', 'level-redis']
 
@@ -155,6 +158,17 @@ async function makeStore(name) {
         compact: () => store.core.backend.db?.compactRange?.(' ', '\uffff'),
         close: async () => {
           await store.close()
+          releaseDir(dir)
+        },
+      }
+    }
+    case 'floor': {
+      const dir = ownDir(await tempDir('express-floor'))
+      const floor = await floorStore(dir)
+      return {
+        store: floor.store,
+        close: async () => {
+          await floor.close()
           releaseDir(dir)
         },
       }

@@ -24,6 +24,7 @@ const VARIANTS = {
   'express-level': '@levelsession/express, classic-level',
   'express-level-redis': '@levelsession/express on Redis',
   'express-level-touch': '@levelsession/express, classic-level, touchAfter 60 s (not by default)',
+  'express-level-floor': 'a minimal write-through classic-level store (not by default)',
   'koa-cookie': 'koa-session default (cookie) store',
   'koa-map': 'koa-session external store on a Map',
   'koa-level': '@levelsession/koa, classic-level',
@@ -57,7 +58,7 @@ const opts = flags(
     variants: {
       type: 'string',
       default: Object.keys(VARIANTS)
-        .filter((name) => name !== 'express-level-touch')
+        .filter((name) => name !== 'express-level-touch' && name !== 'express-level-floor')
         .join(','),
       env: 'BENCH_VARIANTS',
       help: `comma-separated subset of ${Object.keys(VARIANTS).join(',')}`,
@@ -109,7 +110,7 @@ const childArgs = opts['child-args'].split(' ').filter(Boolean)
 /** Starts one variant's server and gives it `connections` sessions; returns its handle. */
 async function startVariant(name, redisUrl) {
   const port = await freePort()
-  const dir = /-level($|-touch)/.test(name) ? ownDir(await tempDir(name)) : undefined
+  const dir = /-level($|-touch|-floor)/.test(name) ? ownDir(await tempDir(name)) : undefined
   const child = spawnChild(process.execPath, [...childArgs, serverScript, name, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: {

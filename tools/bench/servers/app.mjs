@@ -16,6 +16,8 @@ export const VARIANTS = {
   'express-level-redis': 'Express 5 + express-session, @levelsession/express on Redis',
   // Not run by default: what skipping most touch writes is worth.
   'express-level-touch': 'Express 5 + express-session, @levelsession/express, touchAfter 60 s',
+  // Not run by default: the least a write-through classic-level store can cost (floor-store.mjs).
+  'express-level-floor': 'Express 5 + express-session, a minimal classic-level store',
   'koa-cookie': 'Koa 3 + koa-session 7, default cookie store (session in the cookie)',
   'koa-map': 'Koa 3 + koa-session 7, external store on a Map (no serialization)',
   'koa-level': 'Koa 3 + koa-session 7, @levelsession/koa (classic-level)',
@@ -73,6 +75,10 @@ async function makeStore(variant) {
       const store = new LevelSessionStore({ path: benchDir(), cleanupInterval: 0, ...touch })
       await store.ready()
       return { store, close: () => store.close() }
+    }
+    case 'express-level-floor': {
+      const { floorStore } = await import('./floor-store.mjs')
+      return floorStore(benchDir())
     }
     case 'express-level-redis':
     case 'koa-level-redis': {
