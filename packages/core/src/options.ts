@@ -92,7 +92,8 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
     ),
     cacheSize: integer('cacheSize', options.cacheSize, DEFAULT_CACHE_SIZE, 0),
     cacheBytes: integer('cacheBytes', options.cacheBytes, DEFAULT_CACHE_BYTES, 0),
-    now: optionalFunction('now', options.now) ?? Date.now,
+    // Looked up on each call, so a test's fake Date (vi.setSystemTime) moves the store's clock too.
+    now: optionalFunction('now', options.now) ?? (() => Date.now()),
   }
 }
 

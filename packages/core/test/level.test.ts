@@ -574,4 +574,27 @@ describe('Level backend', () => {
     await store.close()
     await uncached.close()
   })
+
+  it("an app's fake timers stall none of the store's writes, sweeps or user-wide calls", async () => {
+    const store = createSessionStore({
+      path: await tempDir(),
+      cleanupInterval: 0,
+      userId: (d: { user?: string }) => d.user,
+    })
+    await store.ready()
+    vi.useFakeTimers({ now: Date.now() })
+    try {
+      await store.set('a', { user: 'ann' }, { ttl: 1000 })
+      await store.set('b', { user: 'ann' }, { ttl: 60_000 })
+      expect((await store.get('a'))?.data).toEqual({ user: 'ann' })
+      // Date is faked too: moving it expires 'a' without running any timer.
+      vi.setSystemTime(Date.now() + 2000)
+      expect(await store.prune()).toMatchObject({ deleted: 1 })
+      expect(await store.destroyUser('ann')).toBe(1)
+      expect(await store.count()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
+    await store.close()
+  })
 })

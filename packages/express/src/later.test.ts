@@ -1,10 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { later } from './later.js'
-
-afterEach(() => {
-  vi.restoreAllMocks()
-})
 
 describe('later', () => {
   it('calls back after the ticks queued with it, in the order of the calls', async () => {
@@ -39,25 +35,55 @@ describe('later', () => {
     expect(als.getStore()).toBeUndefined()
   })
 
-  it('still runs the other callbacks when one throws', () => {
-    const turns: (() => void)[] = []
-    vi.spyOn(globalThis, 'setImmediate').mockImplementation(((fn: () => void) => {
-      turns.push(fn)
-    }) as typeof setImmediate)
-    const ran: number[] = []
-    later(() => ran.push(1), 0)
-    later(() => {
-      throw new Error('from a callback')
-    }, 0)
-    later(() => ran.push(3), 0)
-    expect(turns).toHaveLength(1) // one turn for all three
-    expect(() => turns[0]!()).toThrow('from a callback')
-    expect(ran).toEqual([1])
-    // The rest go on the next turn, ahead of anything queued since.
-    later(() => ran.push(4), 0)
-    expect(turns).toHaveLength(2)
-    turns[1]!()
-    expect(ran).toEqual([1, 3, 4])
-    expect(turns).toHaveLength(2)
+  it('reports a throwing callback as uncaught, in its context, after the others ran', async () => {
+    const als = new AsyncLocalStorage<string>()
+    // Vitest's own listener would fail the run; this test owns the exception instead.
+    const listeners = process.rawListeners('uncaughtException')
+    process.removeAllListeners('uncaughtException')
+    try {
+      const ran: number[] = []
+      const uncaught = new Promise<{ error: unknown; context: unknown; ran: number[] }>((resolve) =>
+        process.once('uncaughtException', (error) =>
+          resolve({ error, context: als.getStore(), ran: [...ran] }),
+        ),
+      )
+      const done = new Promise<void>((resolve) => {
+        later(() => ran.push(1), 0)
+        als.run('thrower', () =>
+          later(() => {
+            // Queued from inside the turn: runs on the next one, after the exception.
+            later(() => {
+              ran.push(4)
+              resolve()
+            }, 0)
+            throw new Error('from a callback')
+          }, 0),
+        )
+        later(() => ran.push(3), 0)
+      })
+      const report = await uncaught
+      await done
+      expect((report.error as Error).message).toBe('from a callback')
+      expect(report.context).toBe('thrower')
+      expect(report.ran).toEqual([1, 3])
+      expect(ran).toEqual([1, 3, 4])
+    } finally {
+      process.removeAllListeners('uncaughtException')
+      for (const listener of listeners) {
+        process.on('uncaughtException', listener as (error: Error) => void)
+      }
+    }
+  })
+
+  it('calls back under fake timers, and after they are removed with a call pending', async () => {
+    vi.useFakeTimers()
+    try {
+      await new Promise<void>((resolve) => later(() => resolve(), 0))
+      const pending = new Promise<void>((resolve) => later(() => resolve(), 0))
+      vi.useRealTimers()
+      await pending
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -15,6 +15,10 @@ import { AsyncResource } from 'node:async_hooks'
 
 type Later<R> = (err: null, result: R) => void
 
+// Captured at import, as express-session's own `defer` is: fake timers installed by an app's tests
+// (vitest, sinon) would otherwise hold every cached get until the test advances the clock.
+const schedule = setImmediate
+
 /** Callback, result and async context of each pending call, flat: three slots per call. */
 let queue: unknown[] = []
 let scheduled = false
@@ -24,7 +28,7 @@ export function later<R>(callback: Later<R>, result: R): void {
   queue.push(callback, result, new AsyncResource('LevelSessionStore'))
   if (!scheduled) {
     scheduled = true
-    setImmediate(drain)
+    schedule(drain)
   }
 }
 
@@ -32,20 +36,18 @@ function drain(): void {
   const calls = queue
   queue = []
   scheduled = false
-  let i = 0
-  try {
-    for (; i < calls.length; i += 3) {
-      const resource = calls[i + 2] as AsyncResource
+  for (let i = 0; i < calls.length; i += 3) {
+    const resource = calls[i + 2] as AsyncResource
+    try {
       resource.runInAsyncScope(calls[i] as Later<unknown>, null, null, calls[i + 1])
-    }
-  } finally {
-    // A callback threw (an uncaught exception, as from setImmediate): the others still run.
-    if (i < calls.length) {
-      queue = [...calls.slice(i + 3), ...queue]
-      if (!scheduled && queue.length > 0) {
-        scheduled = true
-        setImmediate(drain)
-      }
+    } catch (error) {
+      // Still an uncaught exception, seen in the caller's async context as one thrown from its
+      // own tick would be; the rest of the turn's callbacks run first.
+      resource.runInAsyncScope(() => process.nextTick(rethrow, error))
     }
   }
+}
+
+function rethrow(error: unknown): never {
+  throw error
 }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import session from 'express-session'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   createSessionStore,
   generateSessionId,
@@ -118,6 +118,20 @@ describe('callbacks and promises', () => {
     void store.destroy(generateSessionId())
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(unhandled).toEqual([])
+  })
+
+  it("calls back from a cached get under an app test's fake timers", async () => {
+    const store = await openStore()
+    const id = generateSessionId()
+    await store.set(id, sessionData({ views: 3 }))
+    vi.useFakeTimers()
+    onTestFinished(() => void vi.useRealTimers())
+    // Written through, so this get is answered from the cache, with no storage call.
+    const [error, found] = await new Promise<unknown[]>((resolve) =>
+      store.get(id, (...args) => resolve(args)),
+    )
+    expect(error).toBeNull()
+    expect(found).toMatchObject({ views: 3 })
   })
 })
 

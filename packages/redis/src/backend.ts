@@ -587,10 +587,13 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   return new RedisBackend(options)
 }
 
+// Captured at import: an app's tests that fake timers must not stall a retry that no clock decides.
+const wait = setTimeout
+
 /** A random wait of up to 2^step ms (at most MAX_BACKOFF): conflicting writers spread out. */
 function backoff(step: number): Promise<void> {
   const ms = Math.random() * Math.min(MAX_BACKOFF, 2 ** step)
-  return new Promise((resolve) => setTimeout(resolve, ms))
+  return new Promise((resolve) => wait(resolve, ms))
 }
 
 function toBuffer(value: Uint8Array): Buffer {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createClient, createCluster } from 'redis'
 import {
   createSessionStore,
@@ -226,6 +226,35 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect((await store.get('s'))?.data).toEqual({ n: 41 })
     // Unqueued, each round would let one of them through: about 40 * 41 / 2 scripts.
     expect(scripts).toBe(40)
+  })
+
+  it("retries an update that keeps losing races, under an app test's fake setTimeout too", async () => {
+    const other = open({ client, prefix: 'race:' })
+    let races = 5
+    const racing = {
+      // Before each of the first scripts, another process writes the session: the script's
+      // compare fails, and from the third attempt on the update backs off before retrying.
+      sendCommand: async <T>(args: readonly (string | Buffer)[], options?: object) => {
+        if (String(args[0]).startsWith('EVAL') && races > 0) {
+          races--
+          await other.touch('s', {
+            patch: (d) => ({ ...d, other: ((d.other as number) ?? 0) + 1 }),
+          })
+        }
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const store = open({ client: racing, prefix: 'race:' })
+    await other.set('s', { n: 0 })
+    // node-redis itself writes on setImmediate, so a test faking that cannot use it at all.
+    vi.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      await store.touch('s', { patch: (d) => ({ ...d, n: (d.n as number) + 1 }) })
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(races).toBe(0)
+    expect((await other.get('s'))?.data).toEqual({ n: 1, other: 5 })
   })
 
   it('keeps each expiry entry a lower bound: count, prune and verify stay exact', async () => {

@@ -7,6 +7,7 @@
  */
 import { type AbstractBatchOperation, AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
+import { nextTurn } from '../yield.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type BatchOp = AbstractBatchOperation<AbstractLevel<any, any, any>, any, any>
@@ -60,7 +61,7 @@ export class BatchWriter {
     // larger batch faster than several small ones, and each batch costs a thread hand-off.
     await new Promise<void>((resolve) => {
       this.#start = resolve
-      setImmediate(resolve)
+      nextTurn(resolve)
     })
     this.#start = undefined
     while (this.#waiters.length > 0) {
