@@ -14,6 +14,13 @@ export const DEFAULT_CACHE_SIZE = 20_000
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 /** Longest TTL accepted: 100 years keeps `expiresAt` within the index's 15 digits. */
 export const MAX_TTL = 100 * 365 * 86_400_000
+/**
+ * The default clock: `Date.now`, looked up on each call, so a test's fake `Date`
+ * (`vi.setSystemTime`) moves the store's clock too. Adapters compare against it, as against
+ * `jsonCodec`, to know that the store's times are wall-clock times.
+ */
+export const systemClock = (): number => Date.now()
+
 /** Longest delay `setTimeout` honours (about 24.8 days); longer ones fire at once. */
 const MAX_TIMER = 2_147_483_647
 
@@ -92,8 +99,7 @@ export function resolveOptions<D>(options: SessionStoreOptions<D>): ResolvedOpti
     ),
     cacheSize: integer('cacheSize', options.cacheSize, DEFAULT_CACHE_SIZE, 0),
     cacheBytes: integer('cacheBytes', options.cacheBytes, DEFAULT_CACHE_BYTES, 0),
-    // Looked up on each call, so a test's fake Date (vi.setSystemTime) moves the store's clock too.
-    now: optionalFunction('now', options.now) ?? (() => Date.now()),
+    now: optionalFunction('now', options.now) ?? systemClock,
   }
 }
 

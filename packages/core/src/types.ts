@@ -72,7 +72,7 @@ export interface SessionStoreOptions<D = SessionData> {
    * large sessions cannot take the memory the count allows for small ones. @default 64 MiB
    */
   cacheBytes?: number
-  /** Clock in epoch ms, for tests. @default Date.now */
+  /** Clock in epoch ms, for tests. @default systemClock (`Date.now()`, looked up on each call) */
   now?: () => number
 }
 

@@ -13,6 +13,7 @@ import {
   type SessionRecord,
   type SessionStore,
   type StoreSource,
+  systemClock,
   ttlFromCookie,
 } from '@levelsession/core'
 import { checkedCookie, cookieToStore, isObject, sameCookie } from './cookie.js'
@@ -275,10 +276,10 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     const { cookie } = data
     if (cookie.expires === null || cookie.expires === undefined) return data as T
     // The record's data is a fresh copy (every get decodes anew): set the field in place.
-    // On the store's own clock (the default, Date.now) the expiry is already wall-clock time.
+    // On the store's own clock (the default, systemClock) the expiry is already wall-clock time.
     const { now } = this.core.options
     cookie.expires = isoDate(
-      now === Date.now ? record.expiresAt : Date.now() + record.expiresAt - now(),
+      now === systemClock ? record.expiresAt : Date.now() + record.expiresAt - now(),
     )
     return data as T
   }

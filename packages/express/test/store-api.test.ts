@@ -135,6 +135,22 @@ describe('callbacks and promises', () => {
   })
 })
 
+it("follows an app test's fake Date: vi.setSystemTime expires a session", async () => {
+  const store = await openStore()
+  vi.useFakeTimers({ now: Date.now() })
+  onTestFinished(() => void vi.useRealTimers())
+  const id = generateSessionId()
+  const data = sessionData({ views: 1 }, 1000) // the cookie's expires is on the fake clock
+  await store.set(id, data)
+  const loaded = await store.get(id)
+  // Read back on the same clock: the stored expiry is the cookie's own.
+  expect((loaded?.cookie.expires as unknown as string) ?? null).toBe(
+    data.cookie.expires!.toISOString(),
+  )
+  vi.setSystemTime(Date.now() + 2000)
+  expect(await store.get(id)).toBeNull()
+})
+
 describe('a shared core store', () => {
   it('takes any number of adapters without a MaxListenersExceededWarning, and lets them go', async () => {
     const core = createSessionStore<session.SessionData>({
