@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { createServer } from 'node:http'
 import session from 'express-session'
 import request from 'supertest'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { aboutMs, EXPRESS_VERSIONS, listen, openStore, SECRET, startApp, view } from './helpers.js'
 
 const DAY = 86_400_000
@@ -36,6 +36,22 @@ describe.each(EXPRESS_VERSIONS)('$name', ({ express }) => {
       },
     })
     expect(stored!.expiresAt).toBeGreaterThan(Date.now() + 50_000)
+  })
+
+  it("works under an app test's fake timers, and vi.setSystemTime expires the session", async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, { cookie: { maxAge: 60_000 } }, express)
+    vi.useFakeTimers({ now: Date.now() })
+    onTestFinished(() => void vi.useRealTimers())
+    const browser = request.agent(url)
+    const first = view(await browser.get('/count').expect(200))
+    // The second request's get is answered from the cache, its set written through.
+    expect(view(await browser.get('/count').expect(200))).toMatchObject({ id: first.id, views: 2 })
+    vi.setSystemTime(Date.now() + 61_000)
+    const after = view(await browser.get('/count').expect(200))
+    expect(after.views).toBe(1)
+    expect(after.id).not.toBe(first.id)
+    expect(await store.core.get(first.id)).toBeUndefined()
   })
 
   it('writes nothing for an untouched visitor when saveUninitialized is false', async () => {

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { serializeSigned } from 'hono/utils/cookie'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createSessionStore, generateSessionId, type Session, session } from '../src/index.js'
 import {
   Client,
@@ -31,6 +31,19 @@ describe('counter and cookie', () => {
     const second = await c.view('/')
     expect(second).toMatchObject({ id: first.id, views: 2, isNew: false })
     expect((await store.get(first.id))!.data).toEqual({ views: 2 })
+  })
+
+  it("works under an app test's fake timers, and vi.setSystemTime expires the session", async () => {
+    const { client, store } = await makeApp()
+    vi.useFakeTimers({ now: Date.now() })
+    onTestFinished(() => void vi.useRealTimers())
+    const c = client()
+    const first = await c.view('/')
+    expect(await c.view('/')).toMatchObject({ id: first.id, views: 2 })
+    vi.setSystemTime(Date.now() + store.options.maxAge + 1000)
+    const after = await c.view('/')
+    expect(after).toMatchObject({ views: 1, isNew: true })
+    expect(await store.get(first.id)).toBeUndefined()
   })
 
   it('writes nothing and sends no cookie for a visitor whose session stays untouched', async () => {

@@ -2,7 +2,7 @@
  * koa-session on LevelSessionStore, over real HTTP, on Koa 3 and Koa 2.
  */
 import request from 'supertest'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   cookieValue,
   KOA_VERSIONS,
@@ -37,6 +37,20 @@ describe.each(KOA_VERSIONS)('$name', ({ Koa }) => {
     })
     expect(stored!.data._expire).toBeGreaterThan(Date.now() + 50_000)
     expect(stored!.expiresAt).toBe(clock.now() + 60_000)
+  })
+
+  it("works under an app test's fake timers, and vi.setSystemTime expires the session", async () => {
+    const store = await openStore()
+    const { url } = await startApp(store, { maxAge: 60_000 }, Koa)
+    vi.useFakeTimers({ now: Date.now() })
+    onTestFinished(() => void vi.useRealTimers())
+    const browser = request.agent(url)
+    const first = view(await browser.get('/count').expect(200))
+    expect(view(await browser.get('/count').expect(200))).toMatchObject({ views: 2 })
+    // Past the store's expiry (koa-session's maxAge plus its margin), on the faked clock only.
+    vi.setSystemTime(Date.now() + 60_000 + MARGIN + 1000)
+    expect(view(await browser.get('/count').expect(200))).toMatchObject({ views: 1, isNew: true })
+    expect(await store.core.get(first.key!)).toBeUndefined()
   })
 
   it('writes nothing for a visitor whose session stays empty', async () => {
