@@ -151,6 +151,19 @@ it("follows an app test's fake Date: vi.setSystemTime expires a session", async 
   expect(await store.get(id)).toBeNull()
 })
 
+it('on the default clock, a loaded cookie expires exactly when the stored session does', async () => {
+  const store = await openStore()
+  const id = generateSessionId()
+  await store.set(id, sessionData({ views: 1 }))
+  // A clock that moves on every reading: converting the expiry through it would shift it.
+  let t = Date.now()
+  vi.spyOn(Date, 'now').mockImplementation(() => t++)
+  onTestFinished(() => void vi.restoreAllMocks())
+  const loaded = await store.get(id)
+  const stored = await store.core.get(id)
+  expect(loaded?.cookie.expires).toBe(new Date(stored!.expiresAt).toISOString())
+})
+
 describe('a shared core store', () => {
   it('takes any number of adapters without a MaxListenersExceededWarning, and lets them go', async () => {
     const core = createSessionStore<session.SessionData>({
