@@ -37,6 +37,7 @@ import type {
   SetOptions,
   StoredSession,
   TouchOptions,
+  UpdateOptions,
 } from './types.js'
 import { yieldToLoop } from './yield.js'
 
@@ -54,12 +55,18 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   #pruning: Promise<PruneResult> | undefined
   /** The share of a touch's ttl a lazy touch may skip (see `#touched`), from fixed options. */
   readonly #lazyShare: number
+  /** Every update tells the backend the store's clock; a touch also accepts a recent copy. */
+  readonly #updates: UpdateOptions
+  readonly #touches: UpdateOptions
 
   constructor(options: SessionStoreOptions<D>) {
     super()
     this.options = Object.freeze(resolveOptions(options))
     const { touchAfter, maxAge } = this.options
     this.#lazyShare = Math.min(MAX_LAZY_SHARE, Math.max(touchAfter / maxAge, MIN_LAZY_SHARE))
+    const now = (): number => this.#now()
+    this.#updates = Object.freeze({ now })
+    this.#touches = Object.freeze({ now, recentMs: TOUCH_RECENT_MS })
     const shared = {
       sync: this.options.durability === 'strict',
       cacheSize: this.options.cacheSize,
@@ -168,22 +175,26 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     userId: string | undefined,
     skip: { skipped: boolean } | undefined,
   ): Promise<StoredSession | undefined> {
-    return this.backend.update(id, (current) => {
-      // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
-      const now = this.#now()
-      const live = current !== undefined && this.#isLive(current, now) ? current : undefined
-      if (skip !== undefined) {
-        // A backend may retry mutate (optimistic concurrency): only the last call counts.
-        skip.skipped = live === undefined
-        if (skip.skipped) return undefined
-      }
-      const createdAt = live?.createdAt ?? now
-      const expiresAt =
-        live !== undefined && this.options.expiry === 'fixed'
-          ? live.expiresAt
-          : this.#expiresAt(createdAt, now, ttl)
-      return toStored(id, encoded, createdAt, expiresAt, userId)
-    })
+    return this.backend.update(
+      id,
+      (current) => {
+        // Read the clock under the id's lock: a long wait must not shorten the new lifetime.
+        const now = this.#now()
+        const live = current !== undefined && this.#isLive(current, now) ? current : undefined
+        if (skip !== undefined) {
+          // A backend may retry mutate (optimistic concurrency): only the last call counts.
+          skip.skipped = live === undefined
+          if (skip.skipped) return undefined
+        }
+        const createdAt = live?.createdAt ?? now
+        const expiresAt =
+          live !== undefined && this.options.expiry === 'fixed'
+            ? live.expiresAt
+            : this.#expiresAt(createdAt, now, ttl)
+        return toStored(id, encoded, createdAt, expiresAt, userId)
+      },
+      this.#updates,
+    )
   }
 
   /**
@@ -225,7 +236,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
             this.#touched(current, changed, expiresAt, ttl),
           )
         },
-        TOUCH_UPDATE,
+        this.#touches,
       )
       // `then`, not an async function: one promise hop on every request's touch.
       return touching.then(() => {
@@ -318,11 +329,15 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   /** Deletes `id` while it still belongs to `user` (it may have changed owner); resolves to whether it was live. */
   async #destroyOwned(id: string, user: string): Promise<boolean> {
     let live = false
-    await this.backend.update(id, (current) => {
-      const owned = current?.userId === user
-      live = owned && this.#isLive(current, this.#now())
-      return owned ? null : undefined
-    })
+    await this.backend.update(
+      id,
+      (current) => {
+        const owned = current?.userId === user
+        live = owned && this.#isLive(current, this.#now())
+        return owned ? null : undefined
+      },
+      this.#updates,
+    )
     return live
   }
 
@@ -411,7 +426,11 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
       )
       if (!this.#isLive({ createdAt, expiresAt: capped }, now)) return false
       const encoded = await encodeValue(this.options.codec, id, data, this.options.maxSessionBytes)
-      await this.backend.update(id, () => toStored(id, encoded, createdAt, capped, userId))
+      await this.backend.update(
+        id,
+        () => toStored(id, encoded, createdAt, capped, userId),
+        this.#updates,
+      )
       return true
     })
   }
@@ -505,10 +524,14 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   async #expire(stored: StoredSession, now: number): Promise<void> {
     try {
       let deleted = false
-      await this.backend.update(stored.id, (current) => {
-        deleted = current !== undefined && !this.#isLive(current, now)
-        return deleted ? null : undefined
-      })
+      await this.backend.update(
+        stored.id,
+        (current) => {
+          deleted = current !== undefined && !this.#isLive(current, now)
+          return deleted ? null : undefined
+        },
+        this.#updates,
+      )
       // Concurrent readers of one expired session: only the one that deleted it reports it.
       if (deleted) this.#emitExpired(stored, 'read')
     } catch (error) {
@@ -623,7 +646,7 @@ export function createSessionStore<D = SessionData>(
  * and a session deleted elsewhere that recently is still gone for the next request. Saves a
  * round trip per request on Redis.
  */
-const TOUCH_UPDATE = Object.freeze({ recentMs: 1000 })
+const TOUCH_RECENT_MS = 1000
 
 /** Sessions `destroyUser` deletes, and `listUser` decodes, between two turns of the event loop. */
 const USER_CHUNK = 256

@@ -200,6 +200,12 @@ export interface UpdateOptions {
    * keeps a session (`destroyUser`). Backends with a coherent cache may ignore it.
    */
   readonly recentMs?: number
+  /**
+   * The store's clock (ms since the epoch), the one `mutate` reads. A backend whose storage keeps
+   * a time to live rather than an instant (Redis) converts `expiresAt` with it, so an application
+   * clock apart from the server's (an injected `now`, an app's fake timers) expires nothing early.
+   */
+  readonly now?: () => number
 }
 
 export interface SweepOptions {

@@ -122,6 +122,57 @@ describe('Level backend', () => {
     await inner.close()
   })
 
+  it("passes its clock to every update, the one mutate reads (a ttl-keeping backend's base)", async () => {
+    const clock = new TestClock()
+    const inner = createSessionStore({ db: new MemoryLevel(), cleanupInterval: 0 })
+    await inner.ready()
+    const seen: string[] = []
+    const b = inner.backend
+    const recording: Backend = {
+      name: 'recording',
+      open: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      load: (id) => b.load(id),
+      delete: (id) => b.delete(id),
+      listUser: (u) => b.listUser(u),
+      entries: () => b.entries(),
+      count: (now) => b.count(now),
+      clear: () => b.clear(),
+      sweep: (o) => b.sweep(o),
+      update: (id, mutate, options) => {
+        // Time passes between the call and mutate (a lock, a round trip): the store's clock, then.
+        clock.advance(5)
+        return b.update(id, (current) => {
+          const next = mutate(current)
+          if (next instanceof Promise) throw new Error('unexpected async mutation')
+          seen.push(`${id} ${options?.now?.()} ${next === null ? 'null' : next?.expiresAt}`)
+          return next
+        })
+      },
+    }
+    const store = createSessionStore({
+      backend: recording,
+      now: clock.now,
+      maxAge: 1000,
+      touchAfter: 0,
+    })
+    const t = clock.value
+    await store.set('a', { n: 1 })
+    await store.touch('a')
+    await store.destroy('a')
+    await store.set('b', { n: 1 })
+    clock.advance(2000)
+    await store.get('b') // expired: deleted by an update
+    expect(seen).toEqual([
+      `a ${t + 5} ${t + 1005}`,
+      `a ${t + 10} ${t + 1010}`,
+      `b ${t + 15} ${t + 1015}`,
+      `b ${t + 2020} null`,
+    ])
+    await store.close()
+    await inner.close()
+  })
+
   it('strict durability writes and reads back', async () => {
     const dir = await tempDir()
     const store = createSessionStore({ path: dir, cleanupInterval: 0, durability: 'strict' })

@@ -31,6 +31,7 @@ import {
   type Snapshot,
 } from './record.js'
 import * as scripts from './scripts.js'
+import { wait } from './timers.js'
 import { verifyLayout } from './verify.js'
 
 /** Default `prefix`. */
@@ -221,7 +222,7 @@ export class RedisBackend implements Backend {
   ): Promise<StoredSession | undefined> {
     const timeout = this.#commandTimeout
     if (timeout === undefined || !this.#updates.isLocked(id)) {
-      return this.#updates.run(id, () => this.#update(id, mutate, options?.recentMs))
+      return this.#updates.run(id, () => this.#update(id, mutate, options))
     }
     // Queued behind earlier updates of this id. If one of them fails for want of a reply while
     // this one waits, this one fails too, without sending: in an outage the nth queued call
@@ -232,7 +233,7 @@ export class RedisBackend implements Backend {
       () =>
         (this.#timeouts.get(id) ?? 0) > before
           ? Promise.reject(timeoutError(timeout))
-          : this.#update(id, mutate, options?.recentMs),
+          : this.#update(id, mutate, options),
       () => {
         if (!this.#updates.isLocked(id)) this.#timeouts.delete(id)
       },
@@ -242,8 +243,9 @@ export class RedisBackend implements Backend {
   async #update(
     id: string,
     mutate: SessionMutation,
-    recentMs: number | undefined,
+    options: UpdateOptions | undefined,
   ): Promise<StoredSession | undefined> {
+    const recentMs = options?.recentMs
     const bucket = this.keys.bucketOf(id)
     const key = this.keys.sessionBase(bucket) + id
     let seen: Snapshot = this.#hints.get(id) ?? ABSENT
@@ -284,7 +286,8 @@ export class RedisBackend implements Backend {
       } else {
         token = newToken()
         const record = encodeRecord(token, next)
-        const expiresAt = String(next.expiresAt)
+        // A time to live, not PXAT: the store's clock may be apart from the server's.
+        const ttl = String(ttlFrom(next.expiresAt, options?.now))
         const user = next.userId ?? ''
         if (
           current !== undefined &&
@@ -293,7 +296,7 @@ export class RedisBackend implements Backend {
         ) {
           // Neither index changes: the lean script, one key.
           script = scripts.replace
-          args = [expected, record, expiresAt]
+          args = [expected, record, ttl]
         } else {
           args = [
             id,
@@ -301,9 +304,10 @@ export class RedisBackend implements Backend {
             'p',
             current === undefined ? '' : `=${current.userId ?? ''}`,
             record,
-            expiresAt,
+            String(next.expiresAt),
             user,
             current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
+            ttl,
           ]
         }
       }
@@ -587,9 +591,6 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   return new RedisBackend(options)
 }
 
-// Captured at import: an app's tests that fake timers must not stall a retry that no clock decides.
-const wait = setTimeout
-
 /** A random wait of up to 2^step ms (at most MAX_BACKOFF): conflicting writers spread out. */
 function backoff(step: number): Promise<void> {
   const ms = Math.random() * Math.min(MAX_BACKOFF, 2 ** step)
@@ -600,6 +601,11 @@ function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value)
     ? value
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/** Native expiry of a record due at `expiresAt` on `now`'s clock: at least 1 ms (PX must be > 0). */
+function ttlFrom(expiresAt: number, now: (() => number) | undefined): number {
+  return Math.max(1, Math.ceil(expiresAt - (now === undefined ? Date.now() : now())))
 }
 
 function messageOf(error: unknown): string {

@@ -14,6 +14,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import { RESP_TYPES } from 'redis'
+import { monotonic, wait } from './timers.js'
 
 export type Argument = string | Buffer
 
@@ -75,14 +76,17 @@ export class Connection {
 
   /** The current window, or a new one once it has been open for `#slack` ms. */
   #currentWindow(timeout: number): Window {
-    const now = Date.now()
+    // Monotonic and real: a test's fake or frozen Date must neither keep a window open past its
+    // deadline nor cut one short.
+    const now = monotonic()
     const open = this.#window
     if (open !== undefined && now - open.opened < this.#slack) return open
     const controller = new AbortController()
     // One signal serves every command of the window: no listener-count warnings.
     setMaxListeners(0, controller.signal)
     const window: Window = { opened: now, signal: controller.signal, pending: new Set() }
-    setTimeout(() => {
+    wait(() => {
+      if (this.#window === window) this.#window = undefined
       const error = timeoutError(timeout)
       controller.abort(error)
       for (const reject of window.pending) reject(error)

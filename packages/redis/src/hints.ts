@@ -10,6 +10,7 @@
  */
 import { ClockCache, storedSessionBytes } from '@levelsession/core'
 import type { Snapshot } from './record.js'
+import { monotonic } from './timers.js'
 
 /** Bytes an entry counts for, as core's cache counts a session, and its token; never ABSENT. */
 function bytesOf(snapshot: Snapshot): number {
@@ -41,13 +42,13 @@ export class HintCache {
 
   /** A hint was just found still current in Redis (its token matched a reply). */
   confirm(snapshot: Snapshot): void {
-    snapshot.confirmedAt = performance.now()
+    snapshot.confirmedAt = monotonic()
   }
 
   /** Whether `snapshot` is still the hint for `id` and was confirmed within the last `ms`. */
   isRecent(id: string, snapshot: Snapshot, ms: number): boolean {
     const at = snapshot.confirmedAt
-    return at !== undefined && performance.now() - at <= ms && this.get(id) === snapshot
+    return at !== undefined && monotonic() - at <= ms && this.get(id) === snapshot
   }
 
   delete(id: string): void {

@@ -14,7 +14,8 @@ export const DEFAULT_BUCKETS = 16
 /**
  * Names every key under one prefix. With prefix `sess:` and bucket 7:
  * - `sess:{7}s:<id>`      string: `token \0 createdAt \0 expiresAt \0 userId \0 data` (see
- *                         record.ts); native expiry at expiresAt (PXAT)
+ *                         record.ts); native expiry at expiresAt (as a PX
+ *                         relative to the store's clock)
  * - `sess:{7}x`           sorted set: id -> expiresAt (the expiry index of the bucket)
  * - `sess:{7}o`           hash: id -> userId (owner of each session with a user)
  * - `sess:{7}u:<userId>`  set of the user's session ids in this bucket

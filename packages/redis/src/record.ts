@@ -18,7 +18,7 @@ export interface Snapshot {
   /** For a corrupt one: the bytes a compare-and-set must find (see `expectedOf`). */
   readonly raw?: Buffer
   /**
-   * `performance.now()` when this process last saw Redis hold exactly this record (read or
+   * `monotonic()` (timers.ts) when this process last saw Redis hold exactly this record (read or
    * written it); a hint's answer to a touch that writes nothing (see `UpdateOptions.recentMs`).
    */
   confirmedAt?: number

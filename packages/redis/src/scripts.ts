@@ -91,7 +91,8 @@ end
  * its NUL; '' = absent),
  * op ('c' check, 'd' delete, 'p' put), owner as seen ('=' .. userId, or '' = unknown: read the
  * owners hash), then for 'p': record, expiresAt, userId ('' = none), '1' when the expiry entry
- * may have to move down (no session seen, or an earlier expiry than seen). The token is the record
+ * may have to move down (no session seen, or an earlier expiry than seen), ttl (ms; native
+ * expiry is relative, so the server's clock never has to match the store's). The token is the record
  * up to its first NUL (see CHECK). Replies 1 when applied; otherwise the current record, or 0 when there is
  * none. The common write is a GET and a SET: the user index changes only with the owner, and the
  * expiry entry (a lower bound, see `lower`) only when the expiry moves earlier.
@@ -110,7 +111,7 @@ end
 local e = ARGV[6]
 move(o, id, old, ARGV[7])
 if ARGV[8] == '1' then lower(x, id, e) end
-redis.call('SET', s, ARGV[5], 'PXAT', e)
+redis.call('SET', s, ARGV[5], 'PX', ARGV[9])
 return 1
 `)
 
@@ -118,12 +119,12 @@ return 1
  * The common write, lean: a session seen by its token gets a new record with the same owner and
  * an expiry no earlier than seen, so neither index changes (the expiry entry is a lower bound).
  * No shared functions and one key: every Lua call and argument costs on the server. KEYS:
- * session. ARGV: expected (token and NUL), record, expiresAt. Replies as `compareAndSet`.
+ * session. ARGV: expected (token and NUL), record, ttl (ms). Replies as `compareAndSet`.
  */
 export const replace = new Script(`
 local s, expected = KEYS[1], ARGV[1]
 ${CHECK}
-redis.call('SET', s, ARGV[2], 'PXAT', ARGV[3])
+redis.call('SET', s, ARGV[2], 'PX', ARGV[3])
 return 1
 `)
 
@@ -153,13 +154,14 @@ else
   expires = now + ttl
   if cap ~= nil and created + cap < expires then expires = created + cap end
 end
+local px = math.max(1, expires - now)
 created = string.format('%.0f', created)
 expires = string.format('%.0f', expires)
 local u = ARGV[7]
 move(o, id, old, u)
 lower(x, id, expires)
 redis.call('SET', s, ARGV[2] .. '\\0' .. created .. '\\0' .. expires .. '\\0' .. u .. '\\0' .. ARGV[8],
-  'PXAT', expires)
+  'PX', string.format('%.0f', px))
 return {created, expires}
 `)
 

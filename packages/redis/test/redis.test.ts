@@ -70,13 +70,63 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
       'ann',
       '{"user":"ann","n":1}',
     ])
-    expect(await client.pExpireTime(key)).toBe(saved.expiresAt)
+    // Sent as a time to live from the store's clock: Redis's expiry instant is at most the
+    // round trip later.
+    expect(await client.pExpireTime(key)).toBeGreaterThanOrEqual(saved.expiresAt)
+    expect(await client.pExpireTime(key)).toBeLessThan(saved.expiresAt + 1_000)
     expect(await client.zScore(`layout:{${b}}x`, 'abc')).toBe(saved.expiresAt)
     expect(await client.hGet(`layout:{${b}}o`, 'abc')).toBe('ann')
     expect(await client.sMembers(`layout:{${b}}u:ann`)).toEqual(['abc'])
     expect(await client.hGetAll('layout:meta')).toEqual({ layout: '2', buckets: '16' })
     await store.destroy('abc')
     expect(await client.keys('layout:{*')).toEqual([])
+  })
+
+  it("expires natively after the session's ttl on the store's clock, not Redis's", async () => {
+    const YEAR = 365 * 86_400_000
+    const maxAge = 600_000
+    const check = async (store: SessionStore<SessionData>, id: string, label: string) => {
+      const key = (store.backend as RedisBackend).keys.session(id)
+      const pttl = await client.pTTL(key)
+      expect(pttl, label).toBeGreaterThan(maxAge - 5_000)
+      expect(pttl, label).toBeLessThanOrEqual(maxAge)
+    }
+    for (const [label, offset] of [
+      ['a year behind', -YEAR],
+      ['a year ahead', YEAR],
+    ] as const) {
+      // An injected clock apart from Redis's (as a test's clock often is).
+      const store = open({ client, prefix: 'clock:' }, { maxAge, now: () => Date.now() + offset })
+      const id = `c${offset > 0 ? 'a' : 'b'}`
+      await store.set(id, { user: 'ann', n: 1 }) // a new session: the general script
+      await check(store, id, `${label}: set`)
+      await store.set(id, { user: 'ann', n: 2 }) // the same owner, later expiry: the lean one
+      await check(store, id, `${label}: set again`)
+      await store.touch(id, { ttl: maxAge * 2 })
+      expect(await client.pTTL((store.backend as RedisBackend).keys.session(id))).toBeGreaterThan(
+        maxAge,
+      )
+      await store.touch(id)
+      const backend = store.backend as RedisBackend
+      await backend.save(`${id}s`, {
+        now: Date.now() + offset,
+        ttl: maxAge,
+        fixed: false,
+        value: Buffer.from('{}'),
+      })
+      await check(store, `${id}s`, `${label}: save`)
+      expect((await store.get(id))?.data, label).toEqual({ user: 'ann', n: 2 })
+    }
+    // The default clock under an app test's fake Date, moved into the past.
+    const store = open({ client, prefix: 'clock:' }, { maxAge })
+    vi.useFakeTimers({ now: Date.now() - YEAR, toFake: ['Date'] })
+    try {
+      await store.set('cf', { n: 3 })
+      await check(store, 'cf', 'fake Date: set')
+      expect((await store.get('cf'))?.data).toEqual({ n: 3 })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('cleans the indexes of sessions that Redis expired natively, on read and on prune', async () => {
@@ -337,6 +387,38 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(touches).toHaveLength(4)
     expect(await Promise.all(touches)).toEqual([true, true, true, true])
     expect((await store.get('p'))?.data).toEqual({ n: 4 })
+  })
+
+  it("keeps commandTimeout on real time under an app test's fake timers and frozen clock", async () => {
+    const store = open({ client, prefix: 'faked:', commandTimeout: 300 })
+    await store.set('f', { n: 1 })
+    const realTimeout = setTimeout
+    const sleep = (ms: number) => new Promise((r) => realTimeout(r, ms))
+    // Past the set's window of shared deadlines (50 ms here): the next command opens a new one.
+    await sleep(80)
+    // Everything node-redis does not need (it writes on setImmediate) is faked; the clock stands.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] })
+    try {
+      // Faked time racing ahead fails no command that Redis answers in time: this one waits
+      // 60 ms or more of real time for its reply (Redis ends a pause on its next 100 ms tick),
+      // while faked time moves a minute.
+      await client.sendCommand(['CLIENT', 'PAUSE', '60', 'ALL'])
+      const reading = store.get('f')
+      await sleep(20)
+      vi.advanceTimersByTime(60_000)
+      expect((await reading)?.data).toEqual({ n: 1 })
+      // A Redis that stops answering still fails the call after commandTimeout of real time,
+      // though the faked clock never moves.
+      await client.sendCommand(['CLIENT', 'PAUSE', '800', 'ALL'])
+      const started = Date.now()
+      const error = (await store.get('f').catch((e: unknown) => e)) as Error & { cause: Error }
+      expect(error.cause?.name).toBe('TimeoutError')
+      expect(Date.now()).toBe(started)
+    } finally {
+      vi.useRealTimers()
+    }
+    await until(async () => (await client.ping()) === 'PONG')
+    expect((await store.get('f'))?.data).toEqual({ n: 1 })
   })
 
   it('reads what another process wrote, and writes over a value that is not a record', async () => {
