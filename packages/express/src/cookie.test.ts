@@ -1,6 +1,6 @@
 import session from 'express-session'
 import { describe, expect, it } from 'vitest'
-import { cookieToStore, sameCookie } from './cookie.js'
+import { cookieToStore, expiresAsJSON, sameCookie } from './cookie.js'
 
 describe('cookieToStore', () => {
   it("stores express-session's Cookie.toJSON() shape, without undefined fields", () => {
@@ -21,6 +21,45 @@ describe('cookieToStore', () => {
   it('copies a plain cookie object and refuses a missing one', () => {
     expect(cookieToStore({ path: '/', secure: undefined })).toEqual({ path: '/' })
     expect(() => cookieToStore(undefined)).toThrow(TypeError)
+  })
+})
+
+describe('expiresAsJSON', () => {
+  it('gives the JSON a Date would give, byte for byte, and changes nothing else', () => {
+    const live = new session.Cookie()
+    live.maxAge = 60_000
+    const browser = new session.Cookie()
+    class LaterDate extends Date {
+      override toJSON(): string {
+        return 'custom'
+      }
+    }
+    const cookies: Record<string, unknown>[] = [
+      live,
+      browser,
+      { path: '/', expires: new Date(1_750_000_000_123) },
+      { path: '/', expires: new Date(0) },
+      { path: '/', expires: new Date(253_402_300_799_999) }, // the last ms of year 9999
+      { path: '/', expires: new Date(253_402_300_800_000) }, // year 10000: a six-digit year
+      { path: '/', expires: new Date(-1) }, // before 1970
+      { path: '/', expires: new Date(Number.NaN) }, // invalid: JSON gives null
+      { path: '/', expires: new LaterDate(0) }, // its own toJSON is kept
+      { path: '/', expires: '2030-01-01T00:00:00.000Z', secure: undefined },
+      { path: '/', expires: null },
+    ]
+    for (const cookie of cookies) {
+      const stored = cookieToStore(cookie)
+      const before = { ...stored }
+      expect(JSON.stringify(expiresAsJSON(stored))).toBe(JSON.stringify(cookie))
+      for (const key of Object.keys(before)) {
+        if (key !== 'expires') expect(stored[key]).toBe(before[key])
+      }
+      // In place and idempotent: a mutation that a backend retries converts it once.
+      expect(expiresAsJSON(stored)).toBe(stored)
+      expect(JSON.stringify(stored)).toBe(JSON.stringify(cookie))
+    }
+    expect(typeof cookieToStore(live).expires).toBe('object')
+    expect(typeof expiresAsJSON(cookieToStore(live)).expires).toBe('string')
   })
 })
 

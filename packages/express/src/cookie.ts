@@ -5,7 +5,13 @@
  * object with its private `_expires`, so any codec stores what JSON would.
  */
 
+import { isoDate } from './iso-date.js'
+
 export type StoredCookie = Record<string, unknown>
+
+// Compared by identity only, never called.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const dateToJSON = Date.prototype.toJSON
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object'
@@ -36,6 +42,22 @@ export function cookieToStore(value: unknown): StoredCookie {
     }
   }
   return out
+}
+
+/**
+ * Turns a stored cookie's Date `expires` into its JSON text (an ISO string, or null for an
+ * invalid Date), in place. V8 serialises an object holding a Date on its slow path: for an
+ * express session, turning that one field into a string first costs less than the Date does (a
+ * session's `JSON.stringify` went from about 2.3 to 1.6 µs). The JSON is the same, byte for byte.
+ */
+export function expiresAsJSON(cookie: StoredCookie): StoredCookie {
+  const { expires } = cookie
+  // A Date whose toJSON is its own (not a subclass's override) gives what toISOString gives.
+  if (expires instanceof Date && expires.toJSON === dateToJSON) {
+    const ms = expires.getTime()
+    cookie.expires = Number.isFinite(ms) ? isoDate(ms) : null
+  }
+  return cookie
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   systemClock,
   ttlFromCookie,
 } from '@levelsession/core'
-import { checkedCookie, cookieToStore, isObject, sameCookie } from './cookie.js'
+import { cookieToStore, expiresAsJSON, isObject, sameCookie } from './cookie.js'
 import { isoDate } from './iso-date.js'
 import { later } from './later.js'
 
@@ -119,19 +119,23 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
 
   /** The core call a `set` makes (no async frame: the adapter adds no promise hop of its own). */
   #set(sid: string, session: T): Promise<unknown> {
-    // JSON (the default codec) stores the live cookie as its toJSON() gives it, as MemoryStore
-    // does: no copy. Any other codec gets the same fields as a plain object.
-    const json = this.core.options.codec === jsonCodec
-    const cookie = json ? checkedCookie(session.cookie) : cookieToStore(session.cookie)
+    // Every codec gets the cookie's fields as a plain object (the shape `toJSON()` gives); JSON
+    // gets `expires` as its text already (see expiresAsJSON), the same JSON a Date would give.
+    const cookie = cookieToStore(session.cookie)
     const lifetime = ttlFromCookie(lifetimeOf(cookie))
     if (lifetime.expired) return this.core.destroy(sid)
+    if (this.core.options.codec === jsonCodec) expiresAsJSON(cookie)
     // A session this request loaded is written only while it still exists: deleted meanwhile
     // (signed out everywhere), it must not come back. New and regenerated sessions are created.
     const loaded = this.#loadedCookies.has(session)
-    return this.core.set(sid, json ? session : { ...session, cookie }, {
-      ttl: lifetime.ttl,
-      ifExists: loaded,
-    })
+    return this.core.set(
+      sid,
+      { ...session, cookie },
+      {
+        ttl: lifetime.ttl,
+        ifExists: loaded,
+      },
+    )
   }
 
   /**
@@ -174,10 +178,13 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (sameCookie(this.#loadedCookies.get(session), cookie)) {
       return this.core.touch(sid, { ttl: lifetime.ttl })
     }
+    const json = this.core.options.codec === jsonCodec
     return this.core.touch(sid, {
       ttl: lifetime.ttl,
       patch: (stored) =>
-        !isObject(stored) || sameCookie(stored.cookie, cookie) ? undefined : { ...stored, cookie },
+        !isObject(stored) || sameCookie(stored.cookie, cookie)
+          ? undefined
+          : { ...stored, cookie: json ? expiresAsJSON(cookie) : cookie },
     })
   }
 

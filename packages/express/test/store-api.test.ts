@@ -215,6 +215,31 @@ describe('stored data', () => {
     expect(loaded?.when).toBe(when.toISOString())
   })
 
+  it('stores the very JSON that MemoryStore stores, on set and on a touch that changes the cookie', async () => {
+    const store = await openStore()
+    const memory = new session.MemoryStore()
+    const stored = async (id: string) =>
+      Buffer.from((await store.core.backend.load(id))!.value).toString('utf8')
+    const remembered = (id: string) =>
+      (memory as unknown as { sessions: Record<string, string> }).sessions[id]
+    const sessions = [
+      sessionData({ views: 1, when: new Date('2030-01-02T03:04:05.000Z') }),
+      sessionData({ views: 2 }, null), // a browser-session cookie: expires null
+      { cookie: { path: '/', originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) } },
+    ] as Data[]
+    for (const data of sessions) {
+      const id = generateSessionId()
+      await store.set(id, data)
+      memory.set(id, data)
+      expect(await stored(id)).toBe(remembered(id))
+      // A touch whose cookie differs from the stored one rewrites it: still the same JSON.
+      data.cookie.path = '/app'
+      await store.touch(id, data)
+      memory.set(id, data)
+      expect(await stored(id)).toBe(remembered(id))
+    }
+  })
+
   it('a codec can keep other Dates as Dates', async () => {
     const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
     const codec: Codec<Data> = {
