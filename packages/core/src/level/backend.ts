@@ -271,16 +271,19 @@ export class LevelBackend implements Backend {
   ): Promise<StoredSession | undefined> {
     if (next === undefined) return Promise.resolve(current)
     if (next === null && current === undefined && !corrupt) return Promise.resolve(undefined)
-    return this.#commit(id, current, corrupt, next).then(() => next ?? undefined)
+    return this.#commit(id, current, corrupt, next)
   }
 
-  /** Writes a session's next state (`null`: none) with its index changes, under the id's lock. */
+  /**
+   * Writes a session's next state (`null`: none) with its index changes, under the id's lock;
+   * resolves to that state (`undefined`: none).
+   */
   #commit(
     id: string,
     current: StoredSession | undefined,
     corrupt: boolean,
     next: StoredSession | null,
-  ): Promise<void> {
+  ): Promise<StoredSession | undefined> {
     const ops = next === null ? this.#deleteOps(id, current) : this.#putOps(current, next)
     // An unreadable record's expiry entry cannot be found from it: it stays behind, so the index
     // is distrusted (see UNTRUSTED_INDEX).
@@ -798,7 +801,8 @@ export class LevelBackend implements Backend {
     return result
   }
 
-  #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<void> {
+  /** Resolves to `next` once written: the caller's result, in this same `then`. */
+  #write(id: string, ops: BatchOp[], next?: StoredSession): Promise<StoredSession | undefined> {
     return this.#writer.write(ops).then(
       () => {
         // Once the batch has landed (or failed): a sweep's snapshot taken before may hold this
@@ -806,6 +810,7 @@ export class LevelBackend implements Backend {
         this.#noteWritten(id)
         if (next === undefined) this.#cache.delete(id)
         else this.#cache.set(id, compactSession(next))
+        return next
       },
       (error: unknown) => {
         this.#noteWritten(id)
