@@ -65,23 +65,45 @@ describe('BatchWriter on classic-level', () => {
     const text = db.sublevel('x', { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as AnySublevel
     const bytes = db.sublevel('s', { keyEncoding: 'utf8', valueEncoding: 'buffer' }) as AnySublevel
     // abstract-level's public path prefixes each op's key through the root's prefixKey; the
-    // direct path never calls it. The direct path's options reach _batch as given.
+    // direct path never calls it. The direct path's options reach the chained batch's _write as
+    // given, and every batch it attaches to the database is detached again.
     let publicOps = 0
     const root = db as unknown as { prefixKey: (...args: unknown[]) => unknown }
     const prefixKey = root.prefixKey.bind(db)
     root.prefixKey = (...args) => (publicOps++, prefixKey(...args))
     const options: object[] = []
-    const raw = db as unknown as { _batch: (ops: object[], options: object) => Promise<void> }
-    const original = raw._batch.bind(db)
-    raw._batch = (ops, opts) => (options.push(opts), original(ops, opts))
-    return { db, text, bytes, options, publicCount: () => publicOps }
+    interface Raw {
+      _write: (options: object) => Promise<void>
+    }
+    const raw = db as unknown as { _chainedBatch: () => Raw }
+    const chained = raw._chainedBatch.bind(db)
+    raw._chainedBatch = () => {
+      const batch = chained()
+      const write = batch._write.bind(batch)
+      batch._write = (opts) => (options.push(opts), write(opts))
+      return batch
+    }
+    const attached = new Set<unknown>()
+    const resources = db as unknown as Record<
+      'attachResource' | 'detachResource',
+      (r: object) => void
+    >
+    for (const method of ['attachResource', 'detachResource'] as const) {
+      const original = resources[method].bind(db)
+      resources[method] = (r) => {
+        if (method === 'attachResource') attached.add(r)
+        else attached.delete(r)
+        original(r)
+      }
+    }
+    return { db, text, bytes, options, publicCount: () => publicOps, attached }
   }
   afterAll(async () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
   })
 
   it("writes our sublevels' ops through classic-level directly, byte for byte as batch() would", async () => {
-    const { db, text, bytes, options, publicCount } = await open()
+    const { db, text, bytes, options, publicCount, attached } = await open()
     const writer = new BatchWriter(db, false)
     const value = Buffer.from([0, 1, 2, 0xff, 0xfe])
     await writer.write([
@@ -111,6 +133,10 @@ describe('BatchWriter on classic-level', () => {
     await writer.write([{ type: 'put', sublevel: text, key: 'r', value: '1' }])
     expect(options).toEqual([{ sync: true }, {}])
     expect(publicCount()).toBe(before)
+    // Sublevels stay attached to their database; no batch does.
+    const names = [...attached].map((r) => (r as object).constructor.name)
+    expect(names.filter((name) => name !== 'AbstractSublevel')).toEqual([])
+    expect(names.length).toBeGreaterThan(0) // the spy sees what is attached
     await db.close()
   })
 

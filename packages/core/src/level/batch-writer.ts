@@ -85,12 +85,15 @@ export class BatchWriter {
   }
 
   /**
-   * The batch written through classic-level's own `_batch` (abstract-level's documented private
-   * API), when every op is for a sublevel directly under an open ClassicLevel that nothing
-   * observes (no prewrite hook, no `write` listener): abstract-level's public `batch` would copy
-   * each op, look up its encodings and prefix its key, which costs as much as LevelDB's own
-   * conversion. Our sublevels' keys are utf8 strings and their values already encoded, so the
-   * result is byte for byte the same. Otherwise `undefined`: the caller takes the public path.
+   * The batch written through classic-level's own chained batch (abstract-level's documented
+   * private API: `_chainedBatch`, `_put`, `_del`, `_write`), when every op is for a sublevel
+   * directly under an open ClassicLevel that nothing observes (no prewrite hook, no `write`
+   * listener): abstract-level's public `batch` would copy each op, look up its encodings and
+   * prefix its key, which costs as much as LevelDB's own conversion. Each op is one call with its
+   * key and value, where `_batch` has the binding read five properties of an op object (about
+   * 0.6 µs less per op). Our sublevels' keys are utf8 strings and their values already encoded,
+   * so the result is byte for byte the same. Otherwise `undefined`: the caller takes the public
+   * path.
    */
   #direct(ops: BatchOp[]): Promise<void> | undefined {
     const db = this.#db as DirectLevel
@@ -100,40 +103,31 @@ export class BatchWriter {
     // `noop` is abstract-level's own flag (not in its types); without it, take the public path.
     const hook = db.hooks.prewrite as { noop?: unknown }
     if (hook.noop !== true || db.listenerCount('write') > 0) return undefined
-    const raw: RawOp[] = new Array<RawOp>(ops.length)
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!
+    for (const op of ops) {
       const sublevel = op.sublevel as DirectSublevel | undefined
       if (sublevel?.parent !== db || typeof op.key !== 'string') return undefined
-      const key = sublevel.prefix + op.key
-      // The encodings are the formats abstract-level would name (its private API carries them;
-      // classic-level's binding converts strings to UTF-8 and takes bytes as they are).
-      if (op.type === 'del') raw[i] = { type: 'del', key, keyEncoding: 'utf8' }
-      else if (op.type !== 'put') return undefined
-      else if (typeof op.value === 'string') {
-        raw[i] = { type: 'put', key, value: op.value, keyEncoding: 'utf8', valueEncoding: 'utf8' }
-      } else if (
-        // A utf8 sublevel would store bytes as their decoded text: leave that to abstract-level.
-        op.value instanceof Uint8Array &&
-        sublevel.valueEncoding().format !== 'utf8'
-      ) {
-        raw[i] = { type: 'put', key, value: op.value, keyEncoding: 'utf8', valueEncoding: 'view' }
-      } else return undefined // abstract-level validates anything else
+      if (op.type === 'del') continue
+      if (op.type !== 'put') return undefined // abstract-level validates anything else
+      if (typeof op.value === 'string') continue
+      // A utf8 sublevel would store bytes as their decoded text: leave that to abstract-level.
+      if (!(op.value instanceof Uint8Array) || sublevel.valueEncoding().format === 'utf8') {
+        return undefined
+      }
     }
-    return db._batch(raw, this.sync ? SYNC : NO_SYNC)
+    // classic-level's binding converts strings to UTF-8 and takes bytes as they are.
+    const batch = db._chainedBatch()
+    for (const op of ops) {
+      const key = (op.sublevel as DirectSublevel).prefix + (op.key as string)
+      if (op.type === 'del') batch._del(key)
+      else batch._put(key, op.value as string | Uint8Array)
+    }
+    const written = batch._write(this.sync ? SYNC : NO_SYNC)
+    // The batch attached itself to the database, to be closed with it; its public write() would
+    // detach it. Once written, the binding holds it as `_batch` holds its ops: nothing to close.
+    db.detachResource(batch as unknown as Parameters<typeof db.detachResource>[0])
+    return written
   }
 }
-
-/** An op as abstract-level hands it to classic-level's private `_batch`. */
-type RawOp =
-  | {
-      type: 'put'
-      key: string
-      value: string | Uint8Array
-      keyEncoding: 'utf8'
-      valueEncoding: string
-    }
-  | { type: 'del'; key: string; keyEncoding: 'utf8' }
 
 // eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called unbound
 const PUBLIC_BATCH = AbstractLevel.prototype.batch
@@ -144,7 +138,14 @@ const NO_SYNC = Object.freeze({})
 /** What `#direct` uses of a ClassicLevel, beyond its public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type DirectLevel = AbstractLevel<any, any, any> & {
-  _batch(operations: RawOp[], options: object): Promise<void>
+  _chainedBatch(): RawChainedBatch
+}
+
+/** classic-level's chained batch, as its private API. */
+interface RawChainedBatch {
+  _put(key: string, value: string | Uint8Array): void
+  _del(key: string): void
+  _write(options: object): Promise<void>
 }
 
 interface DirectSublevel {
