@@ -136,10 +136,33 @@ export function runStoreConformance(
 
       test('each get returns a fresh copy', async () => {
         const store = await makeStore()
-        await store.set('a', { list: [1] })
-        const first = await store.get('a')
-        ;(first!.data.list as number[]).push(2)
-        expect((await store.get('a'))!.data).toEqual({ list: [1] })
+        await store.set('a', { list: [1, { x: 1 }], obj: { a: { b: 'c' } } })
+        // A store may keep what it decoded for a cached session: no get may hand it out.
+        for (let i = 0; i < 4; i++) {
+          const { data } = (await store.get('a'))!
+          expect(data).toEqual({ list: [1, { x: 1 }], obj: { a: { b: 'c' } } })
+          ;(data.list as unknown[]).push(i)
+          ;((data.list as unknown[])[1] as { x: number }).x = 9
+          ;(data.obj as { a: { b: string } }).a.b = 'changed'
+          data.added = true
+        }
+        // peek (a backend with a cache) answers from the same cached session.
+        const peeked = store.peek('a')
+        if (peeked !== undefined) {
+          expect(peeked.data).toEqual({ list: [1, { x: 1 }], obj: { a: { b: 'c' } } })
+        }
+      })
+
+      test('a "__proto__" key in the data stays data, on every get', async () => {
+        const store = await makeStore()
+        await store.set('p', JSON.parse('{"__proto__":{"admin":true},"n":1}') as SessionData)
+        for (let i = 0; i < 3; i++) {
+          const { data } = (await store.get('p'))!
+          expect(Object.getPrototypeOf(data)).toBe(Object.prototype)
+          expect(Object.hasOwn(data, '__proto__')).toBe(true)
+          expect((data as { admin?: unknown }).admin).toBeUndefined()
+          expect(JSON.stringify(data)).toBe('{"__proto__":{"admin":true},"n":1}')
+        }
       })
 
       test('a custom async codec round-trips', async () => {
