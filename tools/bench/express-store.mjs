@@ -4,6 +4,8 @@
 // alternating rounds in one process. Run `node tools/bench/express-store.mjs --help` for the flags.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import session from 'express-session'
 import { RedisStore } from 'connect-redis'
@@ -37,6 +39,8 @@ const VARIANTS = {
   'level-cache': '@levelsession/express, classic-level, cacheSize = --sessions',
   // Not run by default: the least a write-through classic-level store costs (servers/floor-store.mjs).
   floor: 'a minimal write-through classic-level store (a floor, not a store to use)',
+  // Not run by default: `level` from another build (--alt), for A/B in one process.
+  alt: '@levelsession/express from --alt, classic-level, default options',
 }
 const DEFAULT_VARIANTS = ['memory', 'memorystore', 'connect-redis', 'level', 'level-redis']
 
@@ -75,6 +79,12 @@ const opts = flags(
       env: 'BENCH_MIX',
       help: 'percentages of get,set,touch (e.g. 0,100,0 for sets alone)',
     },
+    alt: {
+      type: 'string',
+      default: '',
+      env: 'BENCH_ALT',
+      help: 'dist/esm/index.js of another @levelsession/express build, run as variant alt (an A/B in one process: a build copied under node_modules/, with its own core in a node_modules/ beside it)',
+    },
     limit: {
       type: 'number',
       default: 600,
@@ -95,6 +105,9 @@ const SET = (mix[0] + mix[1]) / 100 // GET..SET set, the rest touch
 const variantNames = [...new Set(opts.variants.split(',').filter(Boolean))]
 for (const name of variantNames) {
   if (!(name in VARIANTS)) throw new TypeError(`unknown variant ${name}`)
+}
+if (variantNames.includes('alt') && opts.alt === '') {
+  throw new TypeError('variant alt needs --alt (the dist/esm/index.js of an express build)')
 }
 if (opts.sessions < 1 || opts.concurrency < 1 || opts.rounds < 1) {
   throw new RangeError('--sessions, --concurrency and --rounds must be at least 1')
@@ -148,10 +161,15 @@ async function makeStore(name) {
       return { store: new RedisStore({ client, prefix: 'cr:' }), close: async () => {} }
     }
     case 'level':
-    case 'level-cache': {
+    case 'level-cache':
+    case 'alt': {
       const dir = ownDir(await tempDir('express-store'))
       const cache = name === 'level-cache' ? { cacheSize: opts.sessions } : {}
-      const store = new LevelSessionStore({ path: dir, cleanupInterval: 0, ...cache })
+      const Store =
+        name === 'alt'
+          ? (await import(pathToFileURL(resolve(opts.alt)).href)).LevelSessionStore
+          : LevelSessionStore
+      const store = new Store({ path: dir, cleanupInterval: 0, ...cache })
       await store.ready()
       return {
         store,
@@ -323,6 +341,13 @@ try {
     }),
     [1, 2, 3, 4, 5],
   )
+  const alt = ratioTo('alt', 'level')
+  if (alt !== undefined) {
+    const main = (name) => median(results.get(name).map((r) => r.mainPerOp))
+    console.log(
+      `\nalt vs level: ${fmt.ratio(alt)} ops/s (median per-round ratio); main µs/op ${main('alt').toFixed(2)} vs ${main('level').toFixed(2)}`,
+    )
+  }
   // The issue's targets are for the default mix only.
   if (opts.mix === '80,15,5') console.log('\ntargets')
   const check = (label, value, min) => {
