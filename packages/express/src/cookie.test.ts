@@ -34,7 +34,7 @@ describe('expiresAsJSON', () => {
         return 'custom'
       }
     }
-    const cookies: Record<string, unknown>[] = [
+    const cookies: unknown[] = [
       live,
       browser,
       { path: '/', expires: new Date(1_750_000_000_123) },
