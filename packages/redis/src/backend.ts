@@ -555,11 +555,12 @@ export class RedisBackend implements Backend {
 
   /**
    * Checks every session against its index entries and every index entry against its session.
-   * An index entry whose session is gone is a problem only if it was not yet due by this host's
-   * clock (native expiry removes sessions before the cleaner removes their entries).
+   * An expiry entry whose session is gone is native expiry's footprint (Redis removes the
+   * session on its own clock; reads and sweeps remove the entries), never a problem; an owner
+   * entry is one only without an expiry entry beside it.
    */
   verify(): Promise<string[]> {
-    return verifyLayout(this.#connection, this.keys, Date.now())
+    return verifyLayout(this.#connection, this.keys)
   }
 
   /** Releases nothing: the client belongs to the application. */

@@ -137,7 +137,7 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     await store.set('n1', { user: 'ann' })
     await store.set('n2', { user: 'bob' })
     await until(async () => (await client.keys('native:{*}s:*')).length === 0)
-    // Entries are still there until someone reads or sweeps; verify accepts them once due.
+    // Entries are still there until someone reads or sweeps; verify accepts them.
     expect((await client.keys('native:{*}u:*')).length).toBe(2)
     expect(await store.backend.verify!()).toEqual([])
     expect(await store.listUser('ann')).toEqual([])
@@ -145,6 +145,32 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     expect(await store.prune()).toMatchObject({ scanned: 1, deleted: 1 })
     expect(expired).toEqual(['n2:prune:bob'])
     expect((await client.keys('native:*')).sort()).toEqual(['native:meta'])
+  })
+
+  it("verify accepts native expiry's footprint under a frozen clock, and reports real damage", async () => {
+    // A test's clock, a day ahead, that never moves: Redis still expires a 1 ms session on its
+    // own clock.
+    const frozen = Date.now() + 86_400_000
+    const store = open(
+      { client, prefix: 'damage:' },
+      { now: () => frozen, userId: (d: { user?: string }) => d.user },
+    )
+    await store.set('gone', { user: 'ann' }, { ttl: 1 })
+    await store.set('kept', { user: 'bob' })
+    const keys = (store.backend as RedisBackend).keys
+    await until(async () => (await client.exists(keys.session('gone'))) === 0)
+    expect(await store.backend.verify!()).toEqual([])
+    // Damage that no write or expiry leaves behind is reported, each kind once.
+    const b = keys.bucketOf('kept')
+    await client.zRem(keys.expiry(b), 'kept')
+    await client.hSet(keys.owners(keys.bucketOf('lost')), 'lost', 'cy')
+    await client.sAdd(keys.user(keys.bucketOf('odd'), 'dan'), 'odd')
+    expect((await store.backend.verify!()).sort()).toEqual([
+      'owner entry lost: missing from the set of user cy',
+      'owner entry lost: no session',
+      'session kept: no expiry entry',
+      'user dan entry odd: owner entry says nobody',
+    ])
   })
 
   it('set, and get then set or touch, take one round trip each; without hints two', async () => {
