@@ -74,13 +74,22 @@ describe('BatchWriter on classic-level', () => {
     const options: object[] = []
     interface Raw {
       _write: (options: object) => Promise<void>
+      _put: (key: string, value: unknown) => void
     }
     const raw = db as unknown as { _chainedBatch: () => Raw }
     const chained = raw._chainedBatch.bind(db)
+    let batches = 0
+    // A put of a key ending in `!` is added to the batch, then throws.
     raw._chainedBatch = () => {
+      batches++
       const batch = chained()
       const write = batch._write.bind(batch)
       batch._write = (opts) => (options.push(opts), write(opts))
+      const put = batch._put.bind(batch)
+      batch._put = (key, value) => {
+        put(key, value)
+        if (key.endsWith('!')) throw new Error('refused')
+      }
       return batch
     }
     const attached = new Set<unknown>()
@@ -96,7 +105,15 @@ describe('BatchWriter on classic-level', () => {
         original(r)
       }
     }
-    return { db, text, bytes, options, publicCount: () => publicOps, attached }
+    return {
+      db,
+      text,
+      bytes,
+      options,
+      publicCount: () => publicOps,
+      attached,
+      batches: () => batches,
+    }
   }
   afterAll(async () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
@@ -137,6 +154,38 @@ describe('BatchWriter on classic-level', () => {
     const names = [...attached].map((r) => (r as object).constructor.name)
     expect(names.filter((name) => name !== 'AbstractSublevel')).toEqual([])
     expect(names.length).toBeGreaterThan(0) // the spy sees what is attached
+    await db.close()
+  })
+
+  it('reuses one chained batch, cleared each time; a batch over 1 MiB takes the public path', async () => {
+    const { db, text, bytes, publicCount, batches } = await open()
+    const writer = new BatchWriter(db, false)
+    for (let i = 0; i < 5; i++) {
+      await writer.write([{ type: 'put', sublevel: text, key: `k${i}`, value: String(i) }])
+    }
+    expect(batches()).toBe(1)
+    // A put that throws half-way fails its batch, and leaves nothing for the next one to write.
+    await expect(
+      writer.write([
+        { type: 'put', sublevel: text, key: 'first', value: '1' },
+        { type: 'put', sublevel: text, key: 'then!', value: '2' },
+      ]),
+    ).rejects.toThrow('refused')
+    await writer.write([{ type: 'put', sublevel: text, key: 'after', value: '3' }])
+    expect(publicCount()).toBe(0)
+    expect(await text.getMany(['first', 'then!', 'after'])).toEqual([undefined, undefined, '3'])
+    // Large: the public path, whose native copy is freed once written (a chained batch's is
+    // freed only when garbage collected). Exactly 1 MiB still goes directly.
+    const large = Buffer.alloc((1 << 20) + 1, 7)
+    const edge = Buffer.alloc((1 << 20) - 'edge'.length, 8)
+    let before = publicCount()
+    await writer.write([{ type: 'put', sublevel: bytes, key: 'large', value: large }])
+    expect(publicCount()).toBe(before + 1)
+    before = publicCount()
+    await writer.write([{ type: 'put', sublevel: bytes, key: 'edge', value: edge }])
+    expect(publicCount()).toBe(before)
+    expect(batches()).toBe(1)
+    expect(await bytes.getMany(['large', 'edge'])).toEqual([large, edge])
     await db.close()
   })
 

@@ -35,6 +35,8 @@ export class BatchWriter {
   #flushing: Promise<void> | undefined
   /** Starts the pending first batch early (see START_AT). */
   #start: (() => void) | undefined
+  /** classic-level's chained batch, cleared and reused by every direct write (see `#direct`). */
+  #chained: RawChainedBatch | undefined
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(db: AbstractLevel<any, any, any>, sync: boolean) {
@@ -94,43 +96,70 @@ export class BatchWriter {
    * 0.6 µs less per op). Our sublevels' keys are utf8 strings and their values already encoded,
    * so the result is byte for byte the same. Otherwise `undefined`: the caller takes the public
    * path.
+   *
+   * A chained batch frees its native copy of the ops only when garbage collected, which V8 does
+   * not hurry for memory it cannot see. So one batch serves every write (batches go out one at a
+   * time), cleared before each: it keeps at most the capacity of its largest batch, and batches
+   * over DIRECT_BYTES take the public path, whose copy goes as soon as it is written.
    */
   #direct(ops: BatchOp[]): Promise<void> | undefined {
     const db = this.#db as DirectLevel
-    if (!(db instanceof ClassicLevel) || db.status !== 'open') return undefined
+    if (!(db instanceof ClassicLevel) || db.status !== 'open') {
+      this.#chained = undefined
+      return undefined
+    }
     // A subclass or the application may have wrapped batch(): then it must see every batch.
     if (db.batch !== PUBLIC_BATCH) return undefined
     // `noop` is abstract-level's own flag (not in its types); without it, take the public path.
     const hook = db.hooks.prewrite as { noop?: unknown }
     if (hook.noop !== true || db.listenerCount('write') > 0) return undefined
+    // Characters and bytes: a bound on the batch's size within UTF-8's factor of 3.
+    let size = 0
     for (const op of ops) {
       const sublevel = op.sublevel as DirectSublevel | undefined
       if (sublevel?.parent !== db || typeof op.key !== 'string') return undefined
+      size += op.key.length
       if (op.type === 'del') continue
       if (op.type !== 'put') return undefined // abstract-level validates anything else
-      if (typeof op.value === 'string') continue
+      const value: unknown = op.value
+      if (typeof value === 'string') {
+        size += value.length
+        continue
+      }
       // A utf8 sublevel would store bytes as their decoded text: leave that to abstract-level.
-      if (!(op.value instanceof Uint8Array) || sublevel.valueEncoding().format === 'utf8') {
+      if (!(value instanceof Uint8Array) || sublevel.valueEncoding().format === 'utf8') {
         return undefined
       }
+      size += value.byteLength
     }
+    if (size > DIRECT_BYTES) return undefined
+    const batch = (this.#chained ??= chainedBatch(this.#db as DirectLevel))
+    // Also drops whatever a put that threw left in it.
+    batch._clear()
     // classic-level's binding converts strings to UTF-8 and takes bytes as they are.
-    const batch = db._chainedBatch()
     for (const op of ops) {
       const key = (op.sublevel as DirectSublevel).prefix + (op.key as string)
       if (op.type === 'del') batch._del(key)
       else batch._put(key, op.value as string | Uint8Array)
     }
-    const written = batch._write(this.sync ? SYNC : NO_SYNC)
-    // The batch attached itself to the database, to be closed with it; its public write() would
-    // detach it. Once written, the binding holds it as `_batch` holds its ops: nothing to close.
-    db.detachResource(batch as unknown as Parameters<typeof db.detachResource>[0])
-    return written
+    return batch._write(this.sync ? SYNC : NO_SYNC)
   }
+}
+
+/** A chained batch of `db`'s, detached: it is reused, never closed (see `#direct`). */
+function chainedBatch(db: DirectLevel): RawChainedBatch {
+  const batch = db._chainedBatch()
+  // It attached itself to the database, to be closed with it; its public write() would detach
+  // it. Writing through `_write`, the binding holds it as `_batch` holds its ops.
+  db.detachResource(batch as unknown as Parameters<typeof db.detachResource>[0])
+  return batch
 }
 
 // eslint-disable-next-line @typescript-eslint/unbound-method -- compared, never called unbound
 const PUBLIC_BATCH = AbstractLevel.prototype.batch
+
+/** The largest batch written directly (see `#direct`). */
+const DIRECT_BYTES = 1 << 20
 
 const SYNC = Object.freeze({ sync: true })
 const NO_SYNC = Object.freeze({})
@@ -145,6 +174,7 @@ type DirectLevel = AbstractLevel<any, any, any> & {
 interface RawChainedBatch {
   _put(key: string, value: string | Uint8Array): void
   _del(key: string): void
+  _clear(): void
   _write(options: object): Promise<void>
 }
 
