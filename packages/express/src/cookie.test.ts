@@ -34,6 +34,11 @@ describe('expiresAsJSON', () => {
         return 'custom'
       }
     }
+    class LocalDate extends Date {
+      override toISOString(): string {
+        return 'local'
+      }
+    }
     const cookies: unknown[] = [
       live,
       browser,
@@ -44,6 +49,7 @@ describe('expiresAsJSON', () => {
       { path: '/', expires: new Date(-1) }, // before 1970
       { path: '/', expires: new Date(Number.NaN) }, // invalid: JSON gives null
       { path: '/', expires: new LaterDate(0) }, // its own toJSON is kept
+      { path: '/', expires: new LocalDate(0) }, // and its own toISOString, which toJSON calls
       { path: '/', expires: '2030-01-01T00:00:00.000Z', secure: undefined },
       { path: '/', expires: null },
     ]
@@ -60,6 +66,23 @@ describe('expiresAsJSON', () => {
     }
     expect(typeof cookieToStore(live).expires).toBe('object')
     expect(typeof expiresAsJSON(cookieToStore(live)).expires).toBe('string')
+  })
+})
+
+describe('expiresAsJSON under a patched Date.prototype', () => {
+  it('leaves the Date to JSON.stringify, which calls the patch', () => {
+    const original = Date.prototype.toISOString
+    Date.prototype.toISOString = function () {
+      return `at ${this.getTime()}`
+    }
+    try {
+      const cookie = { path: '/', expires: new Date(5) }
+      const json = JSON.stringify(cookie)
+      expect(json).toBe('{"path":"/","expires":"at 5"}')
+      expect(JSON.stringify(expiresAsJSON(cookieToStore(cookie)))).toBe(json)
+    } finally {
+      Date.prototype.toISOString = original
+    }
   })
 })
 

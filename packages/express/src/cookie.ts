@@ -10,8 +10,10 @@ import { isoDate } from './iso-date.js'
 export type StoredCookie = Record<string, unknown>
 
 // Compared by identity only, never called.
-// eslint-disable-next-line @typescript-eslint/unbound-method
+/* eslint-disable @typescript-eslint/unbound-method */
 const dateToJSON = Date.prototype.toJSON
+const dateToISOString = Date.prototype.toISOString
+/* eslint-enable @typescript-eslint/unbound-method */
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object'
@@ -52,8 +54,14 @@ export function cookieToStore(value: unknown): StoredCookie {
  */
 export function expiresAsJSON(cookie: StoredCookie): StoredCookie {
   const { expires } = cookie
-  // A Date whose toJSON is its own (not a subclass's override) gives what toISOString gives.
-  if (expires instanceof Date && expires.toJSON === dateToJSON) {
+  // Only a plain Date while Date's own toJSON and toISOString are in place: a subclass or a
+  // patched prototype gets what JSON.stringify would give it.
+  if (
+    expires instanceof Date &&
+    Object.getPrototypeOf(expires) === Date.prototype &&
+    Date.prototype.toJSON === dateToJSON &&
+    Date.prototype.toISOString === dateToISOString
+  ) {
     const ms = expires.getTime()
     cookie.expires = Number.isFinite(ms) ? isoDate(ms) : null
   }
