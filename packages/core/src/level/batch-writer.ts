@@ -104,8 +104,9 @@ export class BatchWriter {
    */
   #direct(ops: BatchOp[]): Promise<void> | undefined {
     const db = this.#db as DirectLevel
-    if (!(db instanceof ClassicLevel) || db.status !== 'open') {
-      this.#chained = undefined
+    if (!(db instanceof ClassicLevel)) return undefined
+    if (db.status !== 'open') {
+      this.#chained = undefined // a closed database's batch: let its memory go
       return undefined
     }
     // A subclass or the application may have wrapped batch(): then it must see every batch.
@@ -133,7 +134,7 @@ export class BatchWriter {
       size += value.byteLength
     }
     if (size > DIRECT_BYTES) return undefined
-    const batch = (this.#chained ??= chainedBatch(this.#db as DirectLevel))
+    const batch = (this.#chained ??= chainedBatch(db))
     // Also drops whatever a put that threw left in it.
     batch._clear()
     // classic-level's binding converts strings to UTF-8 and takes bytes as they are.
@@ -166,7 +167,7 @@ const NO_SYNC = Object.freeze({})
 
 /** What `#direct` uses of a ClassicLevel, beyond its public types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type DirectLevel = AbstractLevel<any, any, any> & {
+type DirectLevel = ClassicLevel<any, any> & {
   _chainedBatch(): RawChainedBatch
 }
 
