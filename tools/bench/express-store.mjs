@@ -35,6 +35,7 @@ const VARIANTS = {
   'connect-redis': 'connect-redis 9 + node-redis 5, loopback redis-server',
   level: '@levelsession/express, classic-level, default options',
   'level-redis': '@levelsession/express on @levelsession/redis, same redis-server',
+  'level-redis-cache': 'level-redis with readCache: true (tracked read cache)',
   // Not run by default: shows what the default cacheSize costs when sessions outnumber it.
   'level-cache': '@levelsession/express, classic-level, cacheSize = --sessions',
   // Not run by default: the least a write-through classic-level store costs (servers/floor-store.mjs).
@@ -42,7 +43,14 @@ const VARIANTS = {
   // Not run by default: `level` from another build (--alt), for A/B in one process.
   alt: '@levelsession/express from --alt, classic-level, default options',
 }
-const DEFAULT_VARIANTS = ['memory', 'memorystore', 'connect-redis', 'level', 'level-redis']
+const DEFAULT_VARIANTS = [
+  'memory',
+  'memorystore',
+  'connect-redis',
+  'level',
+  'level-redis',
+  'level-redis-cache',
+]
 
 const opts = flags(
   {
@@ -191,10 +199,12 @@ async function makeStore(name) {
         },
       }
     }
-    case 'level-redis': {
+    case 'level-redis':
+    case 'level-redis-cache': {
       const client = await redisClient()
+      const readCache = name === 'level-redis-cache'
       const core = createSessionStore({
-        backend: redisBackend({ client, prefix: 'ls:' }),
+        backend: redisBackend({ client, prefix: readCache ? 'lsc:' : 'ls:', readCache }),
         cleanupInterval: 0,
       })
       const store = new LevelSessionStore({ store: core })
@@ -358,6 +368,7 @@ try {
   check('level vs MemoryStore', ratioTo('level', 'memory'), 0.75)
   check('level vs connect-redis', ratioTo('level', 'connect-redis'), 1.2)
   check('level-redis vs connect-redis', ratioTo('level-redis', 'connect-redis'), 1.0)
+  check('level-redis-cache vs connect-redis', ratioTo('level-redis-cache', 'connect-redis'), 1.0)
 } finally {
   for (const target of targets) await target.close()
   for (const client of redisClients) client.destroy()

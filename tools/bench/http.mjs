@@ -23,6 +23,7 @@ const VARIANTS = {
   'express-connect-redis': 'connect-redis 9',
   'express-level': '@levelsession/express, classic-level',
   'express-level-redis': '@levelsession/express on Redis',
+  'express-level-redis-cache': '@levelsession/express on Redis, readCache: true',
   'express-level-touch': '@levelsession/express, classic-level, touchAfter 60 s (not by default)',
   'express-level-floor': 'a minimal write-through classic-level store (not by default)',
   'koa-cookie': 'koa-session default (cookie) store',
@@ -301,6 +302,11 @@ try {
     check(
       `express-level-redis vs connect-redis, GET ${route}`,
       ratio('express-level-redis', 'express-connect-redis', route),
+      1.0,
+    )
+    check(
+      `express-level-redis-cache vs connect-redis, GET ${route}`,
+      ratio('express-level-redis-cache', 'express-connect-redis', route),
       1.0,
     )
     check(`koa-level vs koa-map, GET ${route}`, ratio('koa-level', 'koa-map', route), 0.9)

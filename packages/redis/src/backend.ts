@@ -20,6 +20,7 @@ import {
 import { Connection, type RedisClient, type RedisCluster, timeoutError } from './connection.js'
 import { HintCache } from './hints.js'
 import { ReadBatcher } from './read-batch.js'
+import { type DuplicableClient, Tracker } from './tracking.js'
 import { checkPrefix, DEFAULT_BUCKETS, KeyLayout, LAYOUT_VERSION } from './keys.js'
 import {
   ABSENT,
@@ -31,8 +32,14 @@ import {
   type Snapshot,
 } from './record.js'
 import * as scripts from './scripts.js'
-import { wait } from './timers.js'
+import { immediate, wait } from './timers.js'
 import { verifyLayout } from './verify.js'
+
+/** The variant of each write script for the read cache's connection. */
+const TRACKED = new Map([
+  [scripts.compareAndSet, scripts.compareAndSetTracked],
+  [scripts.replace, scripts.replaceTracked],
+])
 
 /** Default `prefix`. */
 export const DEFAULT_PREFIX = 'sess:'
@@ -73,10 +80,18 @@ export interface RedisBackendOptions {
   commandTimeout?: number
   /**
    * Bytes of recently read sessions kept as compare-and-set hints, so an update right after a
-   * load takes one round trip; 0 turns them off. Never used to answer a load. The cache holds
+   * load takes one round trip; 0 turns them off. Never used to answer a load (unless
+   * `readCache`, which answers from them while Redis tracks them). The cache holds
    * up to this much (CLOCK eviction; text counts two bytes a character). @default 16 MiB
    */
   hintCacheBytes?: number
+  /**
+   * Answers loads from the sessions this process last read or wrote, kept coherent by Redis
+   * (server-assisted client-side caching: `CLIENT TRACKING` in broadcast mode, on a RESP3
+   * connection of the backend's own, duplicated from `client`). Needs a standalone client,
+   * Redis 6 or later and `hintCacheBytes` > 0. See the README's "Read cache". @default false
+   */
+  readCache?: boolean
 }
 
 /** The parameters of `SessionStore.set`, for the one-round-trip `save` (see README). */
@@ -94,6 +109,14 @@ export class RedisBackend implements Backend {
   readonly keys: KeyLayout
   readonly #connection: Connection
   readonly #hints: HintCache
+  /** The read cache's tracking connection (`readCache`). */
+  readonly #tracker: Tracker | undefined
+  /** Loads answered from the cache, settled together in the next check phase. */
+  #cached: {
+    id: string
+    held: Snapshot
+    resolve: (value: Promise<StoredSession | undefined> | StoredSession | undefined) => void
+  }[] = []
   readonly #reads: ReadBatcher<StoredSession | undefined>
   /** Loads batch per bucket (one hash slot) on a cluster, all together on one node. */
   readonly #cluster: boolean
@@ -118,6 +141,7 @@ export class RedisBackend implements Backend {
       buckets = DEFAULT_BUCKETS,
       commandTimeout = DEFAULT_COMMAND_TIMEOUT,
       hintCacheBytes = DEFAULT_HINT_CACHE_BYTES,
+      readCache = false,
     } = options
     if (!Number.isInteger(buckets) || buckets < 1 || buckets > 16_384) {
       throw new RangeError('redisBackend: options.buckets must be an integer from 1 to 16384')
@@ -130,12 +154,33 @@ export class RedisBackend implements Backend {
         throw new RangeError(`redisBackend: options.${name} must be a non-negative integer`)
       }
     }
+    if (typeof readCache !== 'boolean') {
+      throw new TypeError('redisBackend: options.readCache must be a boolean')
+    }
     this.keys = new KeyLayout(checkPrefix(prefix), buckets)
     this.#commandTimeout = commandTimeout === 0 ? undefined : commandTimeout
     this.#connection = new Connection(client, this.#commandTimeout)
     this.#hints = new HintCache(hintCacheBytes)
-    this.#reads = new ReadBatcher(this.#connection, (id, record) => this.#loaded(id, record))
     this.#cluster = this.#connection.isCluster
+    if (readCache) {
+      if (this.#cluster || typeof (client as Partial<DuplicableClient>).duplicate !== 'function') {
+        throw new TypeError(
+          'redisBackend: options.readCache needs a standalone node-redis client (createClient)',
+        )
+      }
+      if (hintCacheBytes === 0) {
+        throw new RangeError('redisBackend: options.readCache needs hintCacheBytes > 0')
+      }
+      this.#tracker = new Tracker(
+        client as DuplicableClient,
+        this.keys,
+        this.#commandTimeout,
+        (id) => (id === null ? this.#hints.clear() : this.#hints.delete(id)),
+      )
+    }
+    this.#reads = new ReadBatcher(this.#connection, this.#tracker, (id, record, epoch) =>
+      this.#loaded(id, record, epoch),
+    )
   }
 
   open(): Promise<void> {
@@ -172,18 +217,58 @@ export class RedisBackend implements Backend {
           `this store has buckets: ${buckets}. Use the same value, or another prefix.`,
       )
     }
+    try {
+      await this.#tracker?.start()
+    } catch (cause) {
+      this.#tracker?.close()
+      throw new SessionError(
+        'ERR_STORE_OPEN',
+        `Could not start the read cache (readCache: true) under prefix "${prefix}": ` +
+          `${messageOf(cause)}. It needs Redis 6 or later and the CLIENT command ` +
+          '(CLIENT TRACKING); leave readCache off otherwise.',
+        { cause },
+      )
+    }
   }
 
   load(id: string): Promise<StoredSession | undefined> {
+    const tracker = this.#tracker
+    if (tracker !== undefined) {
+      const held = this.#hints.get(id)
+      if (held !== undefined && tracker.isCurrent(held.epoch)) {
+        // Answered in the check phase, once every invalidation read in this turn's poll phase
+        // has been handled. Redis orders nothing across connections: another client's write
+        // may complete microseconds before its invalidation reaches this one (README, "Read
+        // cache"), far less than a request it causes takes to get here.
+        return new Promise((resolve) => {
+          if (this.#cached.push({ id, held, resolve }) === 1) immediate(() => this.#answerCached())
+        })
+      }
+    }
+    return this.#redisLoad(id)
+  }
+
+  #redisLoad(id: string): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
     const key = this.keys.sessionBase(bucket) + id
     return this.#reads.load(id, key, this.#cluster ? bucket : 0)
   }
 
-  #loaded(id: string, record: Buffer | null): StoredSession | undefined {
+  #answerCached(): void {
+    const cached = this.#cached
+    this.#cached = []
+    for (const { id, held, resolve } of cached) {
+      // Still the entry, still in its epoch: no invalidation or disconnect since the lookup.
+      if (this.#hints.get(id) === held && this.#tracker!.isCurrent(held.epoch)) {
+        resolve(held.session)
+      } else resolve(this.#redisLoad(id))
+    }
+  }
+
+  #loaded(id: string, record: Buffer | null, epoch: number | undefined): StoredSession | undefined {
     // Unchanged since this process last saw it (tokens are unique per write): answered with the
     // hint's object, allocating and retaining nothing new.
-    const seen = this.#observe(id, record, record === null ? undefined : this.#hints.get(id))
+    const seen = this.#observe(id, record, record === null ? undefined : this.#hints.get(id), epoch)
     if (seen.corrupt) {
       throw new SessionDecodeError(id, new Error('incomplete session record in Redis'))
     }
@@ -194,17 +279,24 @@ export class RedisBackend implements Backend {
    * What a reply means for `id`: `held` itself (confirmed) when the record carries its token;
    * otherwise a parsed copy, which becomes the hint (none for a missing or corrupt record).
    */
-  #observe(id: string, record: Buffer | null, held: Snapshot | undefined): Snapshot {
+  #observe(
+    id: string,
+    record: Buffer | null,
+    held: Snapshot | undefined,
+    epoch: number | undefined,
+  ): Snapshot {
     if (record === null) {
       this.#hints.delete(id)
       return ABSENT
     }
     if (held?.session !== undefined && hasToken(record, held.token)) {
       this.#hints.confirm(held)
+      if (epoch !== undefined) held.epoch = epoch
       return held
     }
     // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
     const found = parseRecord(id, Buffer.from(record))
+    if (epoch !== undefined) found.epoch = epoch
     this.#hints.set(id, found)
     return found
   }
@@ -312,12 +404,20 @@ export class RedisBackend implements Backend {
         }
       }
       let reply: 1 | 0 | Buffer
+      let epoch: number | undefined
       try {
         const keys =
           script === scripts.replace
             ? [key]
             : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
-        reply = await script.run(this.#connection, keys, args, true)
+        ;[reply, epoch] = await this.#tracked(id, (connection, tracked) =>
+          (tracked ? TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
+            connection,
+            keys,
+            args,
+            true,
+          ),
+        )
       } catch (error) {
         throw this.#failed(id, error)
       }
@@ -327,11 +427,13 @@ export class RedisBackend implements Backend {
           this.#hints.delete(id)
           return undefined
         }
-        this.#hints.set(id, { token, session: next, corrupt: false })
+        const written: Snapshot = { token, session: next, corrupt: false }
+        if (epoch !== undefined) written.epoch = epoch
+        this.#hints.set(id, written)
         return next
       }
       // The script sent the current record (never the one seen): that is the hint now.
-      seen = this.#observe(id, reply === 0 ? null : reply, undefined)
+      seen = this.#observe(id, reply === 0 ? null : reply, undefined, epoch)
       fresh = true
       // Processes that keep writing one id could otherwise win every race against a slower one.
       if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
@@ -354,12 +456,36 @@ export class RedisBackend implements Backend {
   /** The record stored now: `seen` itself when its token still matches, else what is there. */
   async #read(id: string, key: string, seen: Snapshot): Promise<Snapshot> {
     let record: Buffer | null
+    let epoch: number | undefined
     try {
-      record = await this.#connection.send<Buffer | null>(key, ['GET', key], true)
+      ;[record, epoch] = await this.#tracked(id, (connection) =>
+        connection.send<Buffer | null>(key, ['GET', key], true),
+      )
     } catch (error) {
       throw this.#failed(id, error)
     }
-    return this.#observe(id, record, seen)
+    return this.#observe(id, record, seen, epoch)
+  }
+
+  /**
+   * Sends a command about `id` over the tracking connection while tracking is on, else over
+   * the client; with the epoch its reply may be cached in (undefined: not to be cached).
+   */
+  async #tracked<T>(
+    id: string,
+    send: (connection: Connection, tracked: boolean) => Promise<T>,
+  ): Promise<[T, number | undefined]> {
+    const tracker = this.#tracker
+    if (tracker?.active !== true) return [await send(this.#connection, false), undefined]
+    const ticket = tracker.begin(id)
+    let reply: T
+    try {
+      reply = await send(tracker.connection, true)
+    } catch (error) {
+      tracker.end(id, ticket)
+      throw error
+    }
+    return [reply, tracker.end(id, ticket)]
   }
 
   /**
@@ -563,8 +689,9 @@ export class RedisBackend implements Backend {
     return verifyLayout(this.#connection, this.keys)
   }
 
-  /** Releases nothing: the client belongs to the application. */
+  /** Closes the read cache's own connection; the client belongs to the application. */
   close(): Promise<void> {
+    this.#tracker?.close()
     this.#hints.clear()
     return Promise.resolve()
   }

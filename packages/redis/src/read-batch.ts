@@ -7,6 +7,7 @@
  * the turn anyway, and the batch goes out before that.
  */
 import type { Connection } from './connection.js'
+import type { Tracker } from './tracking.js'
 
 /**
  * Keys in one MGET: bounds the reply a single command carries. (A key of another type than
@@ -27,14 +28,24 @@ interface Batch<R> {
 
 export class ReadBatcher<R> {
   readonly #connection: Connection
-  /** Turns one reply into the load's result; may throw (that load alone fails). */
-  readonly #loaded: (id: string, record: Buffer | null) => R
+  /** The read cache's tracking connection, which batches take while tracking is on. */
+  readonly #tracker: Tracker | undefined
+  /**
+   * Turns one reply into the load's result; may throw (that load alone fails). `epoch`: the
+   * tracking epoch the record may be cached in (undefined: not to be cached).
+   */
+  readonly #loaded: (id: string, record: Buffer | null, epoch: number | undefined) => R
   /** Open batches by group: one group on a single node; the bucket (one hash slot) on a cluster. */
   readonly #open = new Map<number, Batch<R>>()
   #scheduled = false
 
-  constructor(connection: Connection, loaded: (id: string, record: Buffer | null) => R) {
+  constructor(
+    connection: Connection,
+    tracker: Tracker | undefined,
+    loaded: (id: string, record: Buffer | null, epoch: number | undefined) => R,
+  ) {
     this.#connection = connection
+    this.#tracker = tracker
     this.#loaded = loaded
   }
 
@@ -73,9 +84,16 @@ export class ReadBatcher<R> {
       this.#get(keys[0]!, waiters[0]!)
       return
     }
-    this.#request<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys]).then(
-      (records) => waiters.forEach((waiter, i) => this.#answer(waiter, records[i] ?? null)),
+    const tracker = this.#tracker?.active === true ? this.#tracker : undefined
+    let ticket = 0
+    if (tracker !== undefined) for (const waiter of waiters) ticket = tracker.begin(waiter.id)
+    this.#request<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys], tracker).then(
+      (records) =>
+        waiters.forEach((waiter, i) =>
+          this.#answer(waiter, records[i] ?? null, tracker?.end(waiter.id, ticket)),
+        ),
       (error: unknown) => {
+        if (tracker !== undefined) for (const waiter of waiters) tracker.end(waiter.id, ticket)
         // A cluster refuses a multi-key read of a slot being migrated (its keys are on two
         // nodes) where a single-key read follows the redirect: read those keys one by one.
         if (error instanceof Error && /^(TRYAGAIN|CROSSSLOT)\b/.test(error.message)) {
@@ -86,21 +104,24 @@ export class ReadBatcher<R> {
   }
 
   #get(key: string, waiter: Waiter<R>): void {
-    this.#request<Buffer | null>(key, ['GET', key]).then(
-      (record) => this.#answer(waiter, record),
+    const tracker = this.#tracker?.active === true ? this.#tracker : undefined
+    const ticket = tracker?.begin(waiter.id) ?? 0
+    this.#request<Buffer | null>(key, ['GET', key], tracker).then(
+      (record) => this.#answer(waiter, record, tracker?.end(waiter.id, ticket)),
       (error: unknown) => {
+        const epoch = tracker?.end(waiter.id, ticket)
         // As in an MGET: a key of another type is no session (the client starts a new one).
         if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
-          this.#answer(waiter, null)
+          this.#answer(waiter, null, epoch)
         } else waiter.reject(error)
       },
     )
   }
 
   /** A command's reply, or its failure, even from a client that throws instead of rejecting. */
-  #request<T>(key: string, args: string[]): Promise<T> {
+  #request<T>(key: string, args: string[], tracker: Tracker | undefined): Promise<T> {
     try {
-      return this.#connection.send<T>(key, args, true)
+      return (tracker?.connection ?? this.#connection).send<T>(key, args, true)
     } catch (error) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
       return Promise.reject(error)
@@ -108,9 +129,9 @@ export class ReadBatcher<R> {
   }
 
   /** Settles one load with what its record means (`#loaded` may throw: that load alone fails). */
-  #answer(waiter: Waiter<R>, record: Buffer | null): void {
+  #answer(waiter: Waiter<R>, record: Buffer | null, epoch: number | undefined): void {
     try {
-      waiter.resolve(this.#loaded(waiter.id, record))
+      waiter.resolve(this.#loaded(waiter.id, record, epoch))
     } catch (error) {
       waiter.reject(error)
     }

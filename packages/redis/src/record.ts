@@ -22,6 +22,11 @@ export interface Snapshot {
    * written it); a hint's answer to a touch that writes nothing (see `UpdateOptions.recentMs`).
    */
   confirmedAt?: number
+  /**
+   * The read cache's epoch (tracking.ts) in which this record came over the tracking
+   * connection; while that epoch lasts and no invalidation removed it, it answers loads.
+   */
+  epoch?: number
 }
 
 export const ABSENT: Snapshot = Object.freeze({ token: '', session: undefined, corrupt: false })

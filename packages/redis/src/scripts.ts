@@ -97,7 +97,7 @@ end
  * none. The common write is a GET and a SET: the user index changes only with the owner, and the
  * expiry entry (a lower bound, see `lower`) only when the expiry moves earlier.
  */
-export const compareAndSet = new Script(`${SHARED}
+const compareAndSetSource = (retrack: string) => `${SHARED}
 local s, x, o = KEYS[1], KEYS[2], KEYS[3]
 local id, expected, op = ARGV[1], ARGV[2], ARGV[3]
 ${CHECK}
@@ -112,8 +112,10 @@ local e = ARGV[6]
 move(o, id, old, ARGV[7])
 if ARGV[8] == '1' then lower(x, id, e) end
 redis.call('SET', s, ARGV[5], 'PX', ARGV[9])
-return 1
-`)
+${retrack}return 1
+`
+/** Compare-and-set over the application's client (see `compareAndSetSource`). */
+export const compareAndSet = new Script(compareAndSetSource(''))
 
 /**
  * The common write, lean: a session seen by its token gets a new record with the same owner and
@@ -121,12 +123,25 @@ return 1
  * No shared functions and one key: every Lua call and argument costs on the server. KEYS:
  * session. ARGV: expected (token and NUL), record, ttl (ms). Replies as `compareAndSet`.
  */
-export const replace = new Script(`
+const replaceSource = (retrack: string) => `
 local s, expected = KEYS[1], ARGV[1]
 ${CHECK}
 redis.call('SET', s, ARGV[2], 'PX', ARGV[3])
-return 1
-`)
+${retrack}return 1
+`
+/** The lean write over the application's client (see `replaceSource`). */
+export const replace = new Script(replaceSource(''))
+
+// The read cache's connection tracks the keys it reads (tracking.ts). A write ends the tracking
+// of its key for every connection (NOLOOP only spares the writer the message), so a write over
+// that connection reads its session once more, inside the script: Redis keeps telling this
+// process about later writes by others to the session it has just written and keeps.
+const RETRACK = `redis.call('GETRANGE', s, 0, 0)
+`
+/** `compareAndSet` for the read cache's connection: the session stays tracked after a write. */
+export const compareAndSetTracked = new Script(compareAndSetSource(RETRACK))
+/** `replace` for the read cache's connection (see `compareAndSetTracked`). */
+export const replaceTracked = new Script(replaceSource(RETRACK))
 
 /**
  * The policy of SessionStore.set computed on the server: one round trip. KEYS: session, expiry

@@ -8,5 +8,11 @@
 /** `setTimeout` as it was at import. */
 export const wait = setTimeout
 
+/** `clearTimeout` as it was at import, for `wait`'s timers. */
+export const unwait = clearTimeout
+
+/** `setImmediate` as it was at import. */
+export const immediate = setImmediate
+
 /** Monotonic milliseconds: `performance.now` as it was at import. */
 export const monotonic: () => number = performance.now.bind(performance)

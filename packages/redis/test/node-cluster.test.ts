@@ -1,7 +1,9 @@
 /**
  * A Node cluster (node:cluster) of four worker processes behind one port, each with its own
  * Redis client, core store and Express app, on the built packages: one session, created by
- * whichever worker answers first, is read and updated by all of them.
+ * whichever worker answers first, is read and updated by all of them. Run with and without the
+ * read cache: with it, each worker answers loads from memory and must still see every write the
+ * others made before the request arrived.
  */
 import { fileURLToPath } from 'node:url'
 import request from 'supertest'
@@ -19,14 +21,17 @@ interface Answer {
   pid: number
 }
 
-describe.skipIf(!hasRedisServer)('a Node cluster of four workers on one Redis', () => {
+describe.skipIf(!hasRedisServer).each([
+  ['', 'cluster:'],
+  ['readCache', 'cached:'],
+])('a Node cluster of four workers on one Redis %s', (mode, prefix) => {
   let server: RedisServer
   let primary: Child
   let url: string
 
   beforeAll(async () => {
     server = await startStandalone()
-    primary = spawnNode(fixture, [server.url, 'cluster:', String(WORKERS)])
+    primary = spawnNode(fixture, [server.url, prefix, String(WORKERS), mode])
     const { port } = (await primary.firstMessage) as { port: number }
     url = `http://127.0.0.1:${port}`
   })
@@ -57,6 +62,38 @@ describe.skipIf(!hasRedisServer)('a Node cluster of four workers on one Redis', 
     expect(answers.some((a, i) => i > 0 && a.pid !== answers[i - 1]!.pid)).toBe(true)
   })
 
+  it('a read on any worker sees the write another worker made just before', async () => {
+    const browser = request.agent(url)
+    const peek = async () =>
+      (await browser.get('/peek').set('Connection', 'close').expect(200)).body as Answer
+    const { client } = await connectClient(server.url)
+    const reads = async () => {
+      const info = await client.sendCommand<string>(['INFO', 'commandstats'])
+      const calls = (name: string) =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0)
+      return calls('get') + calls('mget')
+    }
+    let peeked = 0
+    const before = await reads()
+    try {
+      for (let round = 1; round <= 10; round++) {
+        const { views } = await visit(browser)
+        // Every worker, four times, in turn.
+        for (let i = 0; i < 4 * WORKERS; i++) {
+          expect((await peek()).views).toBe(views)
+          peeked++
+        }
+        expect(views).toBe(round)
+      }
+      const read = (await reads()) - before
+      // With the read cache, most peeks are answered from the worker's memory.
+      if (mode === 'readCache') expect(read).toBeLessThan(peeked / 2)
+      else expect(read).toBeGreaterThanOrEqual(peeked)
+    } finally {
+      client.destroy()
+    }
+  })
+
   it('several browsers at once each keep an exact counter', async () => {
     const counts = await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -72,11 +109,11 @@ describe.skipIf(!hasRedisServer)('a Node cluster of four workers on one Redis', 
     // The indexes the workers wrote concurrently are exact.
     const { client } = await connectClient(server.url)
     const store = createSessionStore({
-      backend: redisBackend({ client, prefix: 'cluster:' }),
+      backend: redisBackend({ client, prefix }),
       cleanupInterval: 0,
     })
     try {
-      expect(await store.count()).toBe(5)
+      expect(await store.count()).toBe(6)
       expect(await store.backend.verify!()).toEqual([])
     } finally {
       await store.close()

@@ -14,6 +14,8 @@ export const VARIANTS = {
   'express-connect-redis': 'Express 5 + express-session, connect-redis 9 (node-redis 5)',
   'express-level': 'Express 5 + express-session, @levelsession/express (classic-level)',
   'express-level-redis': 'Express 5 + express-session, @levelsession/express on Redis',
+  'express-level-redis-cache':
+    'Express 5 + express-session, @levelsession/express on Redis, readCache: true',
   // Not run by default: what skipping most touch writes is worth.
   'express-level-touch': 'Express 5 + express-session, @levelsession/express, touchAfter 60 s',
   // Not run by default: the least a write-through classic-level store can cost (floor-store.mjs).
@@ -81,6 +83,7 @@ async function makeStore(variant) {
       return floorStore(benchDir())
     }
     case 'express-level-redis':
+    case 'express-level-redis-cache':
     case 'koa-level-redis': {
       const { LevelSessionStore } = await import(
         variant === 'koa-level-redis' ? '@levelsession/koa' : '@levelsession/express'
@@ -89,7 +92,11 @@ async function makeStore(variant) {
       const { redisBackend } = await import('@levelsession/redis')
       const client = await redisClient()
       const core = createSessionStore({
-        backend: redisBackend({ client, prefix: `${variant}:` }),
+        backend: redisBackend({
+          client,
+          prefix: `${variant}:`,
+          readCache: variant === 'express-level-redis-cache',
+        }),
         cleanupInterval: 0,
       })
       const store = new LevelSessionStore({ store: core })
