@@ -87,7 +87,7 @@ export interface RedisBackendOptions {
   hintCacheBytes?: number
   /**
    * Answers loads from the sessions this process last read or wrote, kept coherent by Redis
-   * (server-assisted client-side caching: `CLIENT TRACKING` in broadcast mode, on a RESP3
+   * (server-assisted client-side caching: `CLIENT TRACKING ON NOLOOP`, on a RESP3
    * connection of the backend's own, duplicated from `client`). Needs a standalone client,
    * Redis 6 or later and `hintCacheBytes` > 0. See the README's "Read cache". @default false
    */
@@ -476,13 +476,22 @@ export class RedisBackend implements Backend {
     send: (connection: Connection, tracked: boolean) => Promise<T>,
   ): Promise<[T, number | undefined]> {
     const tracker = this.#tracker
-    if (tracker?.active !== true) return [await send(this.#connection, false), undefined]
+    if (tracker === undefined) return [await send(this.#connection, false), undefined]
+    if (!tracker.active) {
+      // Over the application's client: a reply of the tracking connection still in flight for
+      // `id` may predate this write (the two sockets are read in no fixed order).
+      try {
+        return [await send(this.#connection, false), undefined]
+      } finally {
+        tracker.taint(id)
+      }
+    }
     const ticket = tracker.begin(id)
     let reply: T
     try {
       reply = await send(tracker.connection, true)
     } catch (error) {
-      tracker.end(id, ticket)
+      tracker.end(id, ticket, false)
       throw error
     }
     return [reply, tracker.end(id, ticket)]
@@ -518,6 +527,9 @@ export class RedisBackend implements Backend {
     } catch (error) {
       this.#hints.delete(id)
       throw error
+    } finally {
+      // Written over the client: see `#tracked`.
+      this.#tracker?.taint(id)
     }
     const stored: StoredSession = {
       id,
@@ -542,8 +554,10 @@ export class RedisBackend implements Backend {
       // A copy: the reply is a view of node-redis's read buffer. A corrupt record is no session.
       return removed === 0 ? undefined : parseRecord(id, Buffer.from(removed)).session
     } finally {
-      // Once Redis has answered: a load sent before the delete may have put the old record back.
+      // Once Redis has answered: a load sent before the delete may have put the old record back,
+      // or (over the tracking connection) may still be about to.
       this.#hints.delete(id)
+      this.#tracker?.taint(id)
     }
   }
 
@@ -637,6 +651,8 @@ export class RedisBackend implements Backend {
       }),
     )
     this.#hints.clear()
+    // Loads over the tracking connection still in flight may predate the clear.
+    this.#tracker?.reset()
   }
 
   async sweep({ now, signal, onExpired, onDeleted }: SweepOptions): Promise<SweepResult> {
@@ -666,7 +682,10 @@ export class RedisBackend implements Backend {
               ? session
               : { ...session, userId: user.toString() }
           })
-          for (const session of removed) this.#hints.delete(session.id)
+          for (const session of removed) {
+            this.#hints.delete(session.id)
+            this.#tracker?.taint(session.id)
+          }
           deleted += removed.length
           if (removed.length > 0) {
             onExpired?.(removed)

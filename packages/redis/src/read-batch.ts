@@ -93,7 +93,8 @@ export class ReadBatcher<R> {
           this.#answer(waiter, records[i] ?? null, tracker?.end(waiter.id, ticket)),
         ),
       (error: unknown) => {
-        if (tracker !== undefined) for (const waiter of waiters) tracker.end(waiter.id, ticket)
+        if (tracker !== undefined)
+          for (const waiter of waiters) tracker.end(waiter.id, ticket, false)
         // A cluster refuses a multi-key read of a slot being migrated (its keys are on two
         // nodes) where a single-key read follows the redirect: read those keys one by one.
         if (error instanceof Error && /^(TRYAGAIN|CROSSSLOT)\b/.test(error.message)) {

@@ -19,7 +19,7 @@
  */
 import { Connection, type RedisClient, timeoutError } from './connection.js'
 import type { KeyLayout } from './keys.js'
-import { unwait, wait } from './timers.js'
+import { monotonic, unwait, wait } from './timers.js'
 
 /** The part of a node-redis 5 client the tracking connection needs (its own duplicate). */
 export interface TrackingClient extends RedisClient {
@@ -32,11 +32,18 @@ export interface TrackingClient extends RedisClient {
 /** A standalone client that can make the tracking connection. */
 export interface DuplicableClient extends RedisClient {
   duplicate(overrides: object): TrackingClient
+  readonly options?: { socket?: { reconnectStrategy?: unknown } }
 }
 
+/** Ms without any reply on the tracking connection after which the cache stops answering. */
+export const LEASE_MS = 2_000
+/** A connection quiet for this long is sent a PING (which renews the lease). */
+const HEARTBEAT_MS = 500
+
 export class Tracker {
-  readonly connection: Connection
-  readonly #client: TrackingClient
+  #connection: Connection
+  #client: TrackingClient
+  readonly #source: DuplicableClient
   readonly #keys: KeyLayout
   readonly #invalidate: (id: string | null) => void
   readonly #timeout: number | undefined
@@ -45,6 +52,11 @@ export class Tracker {
   #active = false
   #closed = false
   #started = false
+  /** `monotonic()` of the last reply read on this connection (see LEASE_MS). */
+  #heard = 0
+  #heartbeat: ReturnType<typeof wait> | undefined
+  /** The client whose connect() has not settled yet. */
+  #connecting: TrackingClient | undefined
   /** Commands in flight over this connection per session id, and those invalidated meanwhile. */
   readonly #pending = new Map<string, number>()
   readonly #dirty = new Set<string>()
@@ -55,45 +67,73 @@ export class Tracker {
     timeout: number | undefined,
     invalidate: (id: string | null) => void,
   ) {
+    this.#source = client
     this.#keys = keys
     this.#invalidate = invalidate
     this.#timeout = timeout
+    this.#client = this.#duplicate()
+    this.#connection = new Connection(this.#client, timeout)
+  }
+
+  /** The connection session reads and writes take while `active`. */
+  get connection(): Connection {
+    return this.#connection
+  }
+
+  #duplicate(): TrackingClient {
+    const socket = this.#source.options?.socket
+    const strategy = socket?.reconnectStrategy
     // RESP3 carries the invalidations on the same connection as the replies (their order is the
     // whole argument above); the application's own client-side cache, if any, is not copied.
-    this.#client = client.duplicate({
+    const client = this.#source.duplicate({
       RESP: 3,
       emitInvalidate: true,
       clientSideCache: undefined,
       name: 'levelsession-tracking',
+      socket: {
+        ...socket,
+        // The first connection fails at once (start() reports why, e.g. an ACL refusing
+        // CLIENT TRACKING in the handshake), and a closed tracker stops reconnecting; otherwise
+        // the application's strategy, or one like node-redis's default.
+        reconnectStrategy: (retries: number, cause: Error): number | false | Error => {
+          if (this.#closed || !this.#started || client !== this.#client) return false
+          if (strategy === false || typeof strategy === 'number') return strategy
+          if (typeof strategy === 'function') {
+            return (strategy as (r: number, c: Error) => number | false | Error)(retries, cause)
+          }
+          return Math.min(2 ** retries * 50, 2_000)
+        },
+      },
     })
-    this.connection = new Connection(this.#client, timeout)
-    const down = () => this.#down()
-    this.#client
-      // Failures reach the calls that were sent over this connection; nothing to add here, but
-      // an EventEmitter without an `error` listener would crash the process.
-      .on('error', down)
+    const down = () => {
+      if (client === this.#client) this.#down()
+    }
+    client
+      // Failures reach the calls sent over this connection; the listener only keeps an
+      // EventEmitter's `error` from crashing the process. A lost socket ends with 'end' or
+      // 'reconnecting' (and `isReady` is false from the moment it closes).
+      .on('error', () => undefined)
       .on('end', down)
       .on('reconnecting', down)
       .on('ready', () => {
-        // The first connection is start()'s to switch on (node-redis may emit this before or
-        // after connect() resolves); later ones, reconnections, are switched on here.
-        if (!this.#started) return
+        // The first connection is start()'s to switch on (node-redis emits this before
+        // connect() resolves); later ones, reconnections, are switched on here.
+        if (!this.#started || client !== this.#client) return
         // A failed switch-on leaves the cache off until the next reconnection: loads go to Redis.
         this.#enable().catch(() => undefined)
       })
-      .on('invalidate', (key: Buffer | string | null) => this.#onInvalidate(key))
+      .on('invalidate', (key: Buffer | string | null) => {
+        if (client === this.#client) this.#onInvalidate(key)
+      })
+    return client
   }
 
   /**
-   * Connects and switches tracking on; rejects when the server refuses it (Redis < 6, ACL) or,
-   * within the command timeout, does not answer.
+   * Connects and switches tracking on; rejects when the server refuses it (Redis < 6, ACL),
+   * cannot be reached, or does not answer within the command timeout.
    */
   async start(): Promise<void> {
-    const started = (async () => {
-      await this.#client.connect()
-      this.#started = true
-      await this.#enable()
-    })()
+    const started = this.#start()
     const timeout = this.#timeout
     if (timeout === undefined) return started
     // Settles after the deadline too: never an unhandled rejection.
@@ -111,9 +151,18 @@ export class Tracker {
     }
   }
 
-  /** Tracking is on: commands sent now over `connection` may fill the cache. */
+  async #start(): Promise<void> {
+    if (this.#closed) throw new Error('the store was closed')
+    await this.#connect(this.#client)
+    if (this.#closed) throw new Error('the store was closed')
+    this.#started = true
+    await this.#enable()
+    this.#beat()
+  }
+
+  /** Tracking is on and heard from lately: commands sent now over `connection` may fill the cache. */
   get active(): boolean {
-    return this.#active && this.#client.isReady === true
+    return this.#active && this.#client.isReady === true && monotonic() - this.#heard < LEASE_MS
   }
 
   /** Whether an entry filled in `epoch` may answer a load now. */
@@ -133,7 +182,8 @@ export class Tracker {
    * node-redis handles an invalidation as it reads it but settles a reply in a later microtask,
    * so an invalidation read just after a reply would otherwise be handled before that reply.
    */
-  end(id: string, ticket: number): number | undefined {
+  end(id: string, ticket: number, replied = true): number | undefined {
+    if (replied) this.#heard = monotonic()
     const dirty = this.#dirty.has(id)
     const left = (this.#pending.get(id) ?? 1) - 1
     if (left > 0) this.#pending.set(id, left)
@@ -144,12 +194,42 @@ export class Tracker {
     return !dirty && this.isCurrent(ticket) ? ticket : undefined
   }
 
+  /**
+   * This process changed `id` over another connection (the application's client): a reply of
+   * this connection still in flight for `id` may be older, and is not to be cached.
+   */
+  taint(id: string): void {
+    if (this.#pending.has(id)) this.#dirty.add(id)
+  }
+
+  /** This process changed sessions over another connection in bulk: nothing earlier counts. */
+  reset(): void {
+    this.#epoch++
+    this.#invalidate(null)
+  }
+
   /** Stops tracking for good and closes the connection (its calls in flight fail). */
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    unwait(this.#heartbeat)
     this.#down()
-    if (this.#client.isOpen === true) this.#client.destroy()
+    // A client still connecting is destroyed by #connect once that settles.
+    if (this.#connecting !== this.#client) destroy(this.#client)
+  }
+
+  /**
+   * Connects `client`; once that settles, destroys it if it is no longer wanted (closed, or
+   * replaced): node-redis's destroy() cannot reach a socket that is still being made.
+   */
+  async #connect(client: TrackingClient): Promise<void> {
+    this.#connecting = client
+    try {
+      await client.connect()
+    } finally {
+      if (this.#connecting === client) this.#connecting = undefined
+      if (this.#closed || client !== this.#client) destroy(client)
+    }
   }
 
   #down(): void {
@@ -165,15 +245,55 @@ export class Tracker {
     const epoch = this.#epoch
     // node-redis's handshake switched tracking on (emitInvalidate) without NOLOOP; options are
     // changed by switching off first. Both go out together: nothing is read in between.
-    const off = this.connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'OFF'])
-    const on = this.connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'])
-    await off
-    await on
+    await Promise.all([
+      this.#connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'OFF']),
+      this.#connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'ON', 'NOLOOP']),
+    ])
     if (this.#closed || epoch !== this.#epoch) return
     // Whatever was kept before this switch-on missed the invalidations of the gap.
     this.#invalidate(null)
     this.#epoch++
+    this.#heard = monotonic()
     this.#active = true
+  }
+
+  /**
+   * Keeps the lease: a connection that went quiet is sent a PING. One that does not answer in
+   * time (a half-open socket, a stalled network path) is replaced by a new one: until then the
+   * lease runs out and loads and writes take the application's client.
+   */
+  #beat(): void {
+    this.#heartbeat = wait(() => {
+      if (this.#closed) return
+      if (
+        this.#active &&
+        this.#client.isReady === true &&
+        monotonic() - this.#heard > HEARTBEAT_MS
+      ) {
+        const client = this.#client
+        this.#connection.send(this.#keys.meta, ['PING']).then(
+          () => {
+            if (client === this.#client) this.#heard = monotonic()
+          },
+          () => {
+            if (client === this.#client && !this.#closed) this.#replace()
+          },
+        )
+      }
+      this.#beat()
+    }, HEARTBEAT_MS)
+    this.#heartbeat.unref()
+  }
+
+  /** Drops the current connection for a new one, switched on as a reconnection would be. */
+  #replace(): void {
+    const old = this.#client
+    this.#down()
+    this.#client = this.#duplicate()
+    this.#connection = new Connection(this.#client, this.#timeout)
+    if (this.#connecting !== old) destroy(old)
+    // Its 'ready' switches tracking on; a failure leaves the cache off (loads go to Redis).
+    this.#connect(this.#client).catch(() => undefined)
   }
 
   #onInvalidate(key: Buffer | string | null): void {
@@ -187,5 +307,15 @@ export class Tracker {
     if (parsed?.kind !== 's') return
     if (this.#pending.has(parsed.name)) this.#dirty.add(parsed.name)
     this.#invalidate(parsed.name)
+  }
+}
+
+/** Closes a client if it is open (node-redis's destroy() throws on a closed one). */
+function destroy(client: TrackingClient): void {
+  if (client.isOpen !== true) return
+  try {
+    client.destroy()
+  } catch {
+    // Already closing.
   }
 }

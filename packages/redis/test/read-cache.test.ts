@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { createClient } from 'redis'
 import { createSessionStore, type SessionData } from '@levelsession/core'
 import { runStoreConformance } from '@levelsession/core/testing'
@@ -120,6 +121,18 @@ describe('Tracker bookkeeping (no server)', () => {
     const second = tracker.begin('a')
     expect(tracker.end('a', first)).toBeUndefined()
     expect(tracker.end('a', second)).toBeUndefined()
+
+    // This process wrote the session over its other connection meanwhile.
+    ticket = tracker.begin('a')
+    tracker.taint('a')
+    expect(tracker.end('a', ticket)).toBeUndefined()
+    tracker.taint('a') // nothing in flight: nothing to remember
+    ticket = tracker.begin('a')
+    expect(tracker.end('a', ticket)).toBe(ticket)
+    ticket = tracker.begin('b')
+    tracker.reset()
+    expect(tracker.end('b', ticket)).toBeUndefined()
+    expect(invalidated.at(-1)).toBeNull()
 
     // A flush of the server, then a disconnect: nothing earlier counts.
     ticket = tracker.begin('a')
@@ -360,14 +373,84 @@ if (!hasRedisServer) {
         backend: redisBackend({ client: limited, prefix: prefix(), readCache: true }),
         cleanupInterval: 0,
       })
+      const started = performance.now()
       const error = (await store.get('x').catch((e: unknown) => e)) as Error
       expect(error).toMatchObject({ code: 'ERR_STORE_OPEN' })
       expect(error.message).toMatch(/read cache.*CLIENT TRACKING/s)
+      // The server's own refusal, at once: not a retry loop ended by the command timeout.
+      expect(error.message).toMatch(/NOPERM/)
+      expect(performance.now() - started).toBeLessThan(2_000)
       // Its connection is closed again, and the application's client still works.
       await until(async () => (await trackingConnections(other)).length === 0)
       expect(await limited.ping()).toBe('PONG')
       await store.close().catch(() => undefined)
       limited.destroy()
+    })
+
+    it('closing while it opens leaves no connection, no rejection and no timer behind', async () => {
+      for (const delay of [0, 0.5, 1, 2, 5]) {
+        // The backend itself: a store waits for its open before closing it.
+        const backend = redisBackend({ client, prefix: prefix(), readCache: true })
+        const opening = backend.open().catch((e: unknown) => e)
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay))
+        await backend.close()
+        await opening
+      }
+      await until(async () => (await trackingConnections(other)).length === 0, 'no connection')
+      expect(unhandled).toEqual([])
+    })
+
+    it('stops answering from a tracking connection that went silent, and replaces it', async () => {
+      const name = prefix()
+      // A proxy that can stop forwarding one connection without closing it (a half-open path).
+      const pairs: { up: Socket; down: Socket }[] = []
+      const proxy = createServer((down) => {
+        const up = connect(server.port, '127.0.0.1')
+        down.pipe(up).pipe(down)
+        const drop = () => (up.destroy(), down.destroy())
+        down.on('error', drop).on('close', drop)
+        up.on('error', drop).on('close', drop)
+        pairs.push({ up, down })
+      })
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+      const url = `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      const { client: viaProxy } = await connectClient(url)
+      const mine = createSessionStore<SessionData>({
+        backend: redisBackend({
+          client: viaProxy,
+          prefix: name,
+          readCache: true,
+          commandTimeout: 300,
+        }),
+        cleanupInterval: 0,
+      })
+      const theirs = createSessionStore<SessionData>({
+        backend: redisBackend({ client: other, prefix: name }),
+        cleanupInterval: 0,
+      })
+      await mine.set('s', { n: 1 })
+      expect(await readsDuring(other, () => mine.get('s'))).toBe(0)
+      expect(pairs).toHaveLength(2) // the client's connection, then the tracking one
+      const tracking = pairs[1]!
+      tracking.up.unpipe(tracking.down)
+      tracking.down.unpipe(tracking.up)
+      await theirs.set('s', { n: 2 })
+      // Within the lease (2 s) the old record may still answer; then loads go over the client.
+      await until(async () => (await mine.get('s'))?.data.n === 2, 'a fresh read')
+      // The silent connection is replaced (its PING timed out) and the cache works again.
+      await until(() => pairs.length === 3, 'a new tracking connection')
+      await until(async () => (await readsDuring(other, () => mine.get('s'))) === 0, 'the cache')
+      await theirs.set('s', { n: 3 })
+      await until(async () => (await mine.get('s'))?.data.n === 3, 'the invalidation')
+      expect(unhandled).toEqual([])
+      await theirs.close()
+      await mine.close()
+      viaProxy.destroy()
+      for (const { up, down } of pairs) {
+        up.destroy()
+        down.destroy()
+      }
+      await new Promise((r) => proxy.close(r))
     })
 
     it('agrees with the other processes after concurrent writes, and keeps the indexes exact', async () => {
