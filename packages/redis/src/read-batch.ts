@@ -110,9 +110,11 @@ export class ReadBatcher<R> {
     this.#request<Buffer | null>(key, ['GET', key], tracker).then(
       (record) => this.#answer(waiter, record, tracker?.end(waiter.id, ticket)),
       (error: unknown) => {
-        const epoch = tracker?.end(waiter.id, ticket)
+        const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE')
+        // A WRONGTYPE is a reply from Redis; a failure (a timeout) renews no lease.
+        const epoch = tracker?.end(waiter.id, ticket, wrongType)
         // As in an MGET: a key of another type is no session (the client starts a new one).
-        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+        if (wrongType) {
           this.#answer(waiter, null, epoch)
         } else waiter.reject(error)
       },

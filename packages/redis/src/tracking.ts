@@ -55,8 +55,13 @@ export class Tracker {
   /** `monotonic()` of the last reply read on this connection (see LEASE_MS). */
   #heard = 0
   #heartbeat: ReturnType<typeof wait> | undefined
-  /** The client whose connect() has not settled yet. */
-  #connecting: TrackingClient | undefined
+  /** Clients with a socket (between 'connect' and 'reconnecting' or 'end'). */
+  readonly #sockets = new WeakSet<TrackingClient>()
+  /** Clients closed or replaced: destroyed as soon as they have a socket to destroy. */
+  readonly #retired = new WeakSet<TrackingClient>()
+  /** Bumped by every disconnect and switch-on: a switch-on overtaken by another does nothing. */
+  #generation = 0
+  #pinging = false
   /** Commands in flight over this connection per session id, and those invalidated meanwhile. */
   readonly #pending = new Map<string, number>()
   readonly #dirty = new Set<string>()
@@ -96,7 +101,7 @@ export class Tracker {
         // CLIENT TRACKING in the handshake), and a closed tracker stops reconnecting; otherwise
         // the application's strategy, or one like node-redis's default.
         reconnectStrategy: (retries: number, cause: Error): number | false | Error => {
-          if (this.#closed || !this.#started || client !== this.#client) return false
+          if (this.#closed || !this.#started || this.#retired.has(client)) return false
           if (strategy === false || typeof strategy === 'number') return strategy
           if (typeof strategy === 'function') {
             return (strategy as (r: number, c: Error) => number | false | Error)(retries, cause)
@@ -106,6 +111,7 @@ export class Tracker {
       },
     })
     const down = () => {
+      this.#sockets.delete(client)
       if (client === this.#client) this.#down()
     }
     client
@@ -115,10 +121,15 @@ export class Tracker {
       .on('error', () => undefined)
       .on('end', down)
       .on('reconnecting', down)
+      .on('connect', () => {
+        this.#sockets.add(client)
+        // node-redis's destroy() cannot reach a socket still being made: now it can.
+        if (this.#retired.has(client)) destroy(client)
+      })
       .on('ready', () => {
         // The first connection is start()'s to switch on (node-redis emits this before
         // connect() resolves); later ones, reconnections, are switched on here.
-        if (!this.#started || client !== this.#client) return
+        if (!this.#started || this.#closed || client !== this.#client) return
         // A failed switch-on leaves the cache off until the next reconnection: loads go to Redis.
         this.#enable().catch(() => undefined)
       })
@@ -153,7 +164,7 @@ export class Tracker {
 
   async #start(): Promise<void> {
     if (this.#closed) throw new Error('the store was closed')
-    await this.#connect(this.#client)
+    await this.#client.connect()
     if (this.#closed) throw new Error('the store was closed')
     this.#started = true
     await this.#enable()
@@ -214,25 +225,17 @@ export class Tracker {
     this.#closed = true
     unwait(this.#heartbeat)
     this.#down()
-    // A client still connecting is destroyed by #connect once that settles.
-    if (this.#connecting !== this.#client) destroy(this.#client)
+    this.#retire(this.#client)
   }
 
-  /**
-   * Connects `client`; once that settles, destroys it if it is no longer wanted (closed, or
-   * replaced): node-redis's destroy() cannot reach a socket that is still being made.
-   */
-  async #connect(client: TrackingClient): Promise<void> {
-    this.#connecting = client
-    try {
-      await client.connect()
-    } finally {
-      if (this.#connecting === client) this.#connecting = undefined
-      if (this.#closed || client !== this.#client) destroy(client)
-    }
+  /** Destroys `client` now if it has a socket, else once it has one (see 'connect'). */
+  #retire(client: TrackingClient): void {
+    this.#retired.add(client)
+    if (this.#sockets.has(client)) destroy(client)
   }
 
   #down(): void {
+    this.#generation++
     this.#epoch++
     if (this.#active) {
       this.#active = false
@@ -242,14 +245,16 @@ export class Tracker {
 
   async #enable(): Promise<void> {
     this.#down()
-    const epoch = this.#epoch
+    const generation = this.#generation
     // node-redis's handshake switched tracking on (emitInvalidate) without NOLOOP; options are
     // changed by switching off first. Both go out together: nothing is read in between.
     await Promise.all([
       this.#connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'OFF']),
       this.#connection.send(this.#keys.meta, ['CLIENT', 'TRACKING', 'ON', 'NOLOOP']),
     ])
-    if (this.#closed || epoch !== this.#epoch) return
+    // Overtaken by a disconnect or another switch-on (an epoch bumped by clear() or a flush
+    // changes nothing here: those only drop what is cached).
+    if (this.#closed || generation !== this.#generation) return
     // Whatever was kept before this switch-on missed the invalidations of the gap.
     this.#invalidate(null)
     this.#epoch++
@@ -266,23 +271,41 @@ export class Tracker {
     this.#heartbeat = wait(() => {
       if (this.#closed) return
       if (
+        !this.#pinging &&
         this.#active &&
         this.#client.isReady === true &&
         monotonic() - this.#heard > HEARTBEAT_MS
       ) {
-        const client = this.#client
-        this.#connection.send(this.#keys.meta, ['PING']).then(
-          () => {
-            if (client === this.#client) this.#heard = monotonic()
-          },
-          () => {
-            if (client === this.#client && !this.#closed) this.#replace()
-          },
-        )
+        this.#ping()
       }
       this.#beat()
     }, HEARTBEAT_MS)
     this.#heartbeat.unref()
+  }
+
+  /** One PING at a time, with a deadline of its own (commandTimeout may be 0). */
+  #ping(): void {
+    const client = this.#client
+    this.#pinging = true
+    let timer: ReturnType<typeof wait> | undefined
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = wait(() => resolve('late'), this.#timeout ?? LEASE_MS)
+      timer.unref()
+    })
+    const ping = this.#connection.send(this.#keys.meta, ['PING']).then(
+      () => 'ok' as const,
+      (error: unknown) =>
+        error instanceof Error && error.name === 'TimeoutError' ? 'late' : 'failed',
+    )
+    void Promise.race([ping, deadline]).then((outcome) => {
+      unwait(timer)
+      this.#pinging = false
+      if (client !== this.#client || this.#closed) return
+      if (outcome === 'ok') this.#heard = monotonic()
+      // No answer on a socket that still looks up: a silent path. A PING failed by a
+      // disconnect is left to node-redis's reconnection.
+      else if (outcome === 'late' && client.isReady === true) this.#replace()
+    })
   }
 
   /** Drops the current connection for a new one, switched on as a reconnection would be. */
@@ -291,9 +314,9 @@ export class Tracker {
     this.#down()
     this.#client = this.#duplicate()
     this.#connection = new Connection(this.#client, this.#timeout)
-    if (this.#connecting !== old) destroy(old)
+    this.#retire(old)
     // Its 'ready' switches tracking on; a failure leaves the cache off (loads go to Redis).
-    this.#connect(this.#client).catch(() => undefined)
+    this.#client.connect().catch(() => undefined)
   }
 
   #onInvalidate(key: Buffer | string | null): void {

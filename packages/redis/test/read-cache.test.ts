@@ -145,6 +145,13 @@ describe('Tracker bookkeeping (no server)', () => {
     expect(tracker.end('a', ticket)).toBeUndefined()
     expect(invalidated.at(-1)).toBeNull()
 
+    // A clear() (reset) while a switch-on is under way does not leave the cache off.
+    tracking.emit('reconnecting')
+    tracking.emit('ready')
+    tracker.reset()
+    await until(() => tracker.active, 'switched on despite the reset')
+    tracking.emit('reconnecting')
+
     // Back: tracking is switched on again before anything is cached.
     tracking.emit('ready')
     await until(() => tracker.active)
@@ -396,7 +403,19 @@ if (!hasRedisServer) {
         await backend.close()
         await opening
       }
+      // Closed while its connection reconnects (killed by the server just before).
+      for (const delay of [0, 1, 5, 20, 60]) {
+        const backend = redisBackend({ client, prefix: prefix(), readCache: true })
+        await backend.open()
+        const [id] = await trackingConnections(other)
+        await other.sendCommand(['CLIENT', 'KILL', 'ID', id!])
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay))
+        await backend.close()
+      }
       await until(async () => (await trackingConnections(other)).length === 0, 'no connection')
+      // And none comes back later (a socket made while closing, finished afterwards).
+      await new Promise((r) => setTimeout(r, 300))
+      expect(await trackingConnections(other)).toEqual([])
       expect(unhandled).toEqual([])
     })
 
