@@ -17,7 +17,13 @@ import {
   type UpdateOptions,
   type SweepResult,
 } from '@levelsession/core'
-import { Connection, type RedisClient, type RedisCluster, timeoutError } from './connection.js'
+import {
+  Connection,
+  isTimeout,
+  type RedisClient,
+  type RedisCluster,
+  timeoutError,
+} from './connection.js'
 import { HintCache } from './hints.js'
 import { ReadBatcher } from './read-batch.js'
 import { type DuplicableClient, Tracker } from './tracking.js'
@@ -34,12 +40,6 @@ import {
 import * as scripts from './scripts.js'
 import { immediate, wait } from './timers.js'
 import { verifyLayout } from './verify.js'
-
-/** The variant of each write script for the read cache's connection. */
-const TRACKED = new Map([
-  [scripts.compareAndSet, scripts.compareAndSetTracked],
-  [scripts.replace, scripts.replaceTracked],
-])
 
 /** Default `prefix`. */
 export const DEFAULT_PREFIX = 'sess:'
@@ -411,7 +411,7 @@ export class RedisBackend implements Backend {
             ? [key]
             : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
         ;[reply, epoch] = await this.#tracked(id, (connection, tracked) =>
-          (tracked ? TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
+          (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
             connection,
             keys,
             args,
@@ -510,26 +510,26 @@ export class RedisBackend implements Backend {
     }
     let reply: [string, string]
     try {
-      reply = await scripts.save.run(
-        this.#connection,
-        [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-        [
-          id,
-          token,
-          String(params.now),
-          String(params.ttl),
-          params.maxLifetime === undefined ? '' : String(params.maxLifetime),
-          params.fixed ? '1' : '0',
-          params.userId ?? '',
-          toBuffer(params.value),
-        ],
+      // Its hint carries no epoch: the read cache answers with it only once it is read back.
+      ;[reply] = await this.#tracked(id, (connection) =>
+        scripts.save.run<[string, string]>(
+          connection,
+          [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
+          [
+            id,
+            token,
+            String(params.now),
+            String(params.ttl),
+            params.maxLifetime === undefined ? '' : String(params.maxLifetime),
+            params.fixed ? '1' : '0',
+            params.userId ?? '',
+            toBuffer(params.value),
+          ],
+        ),
       )
     } catch (error) {
       this.#hints.delete(id)
       throw error
-    } finally {
-      // Written over the client: see `#tracked`.
-      this.#tracker?.taint(id)
     }
     const stored: StoredSession = {
       id,
@@ -545,19 +545,19 @@ export class RedisBackend implements Backend {
   async delete(id: string): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
     try {
-      const removed = await scripts.remove.run<Buffer | 0>(
-        this.#connection,
-        [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-        [id],
-        true,
+      const [removed] = await this.#tracked(id, (connection) =>
+        scripts.remove.run<Buffer | 0>(
+          connection,
+          [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
+          [id],
+          true,
+        ),
       )
       // A copy: the reply is a view of node-redis's read buffer. A corrupt record is no session.
       return removed === 0 ? undefined : parseRecord(id, Buffer.from(removed)).session
     } finally {
-      // Once Redis has answered: a load sent before the delete may have put the old record back,
-      // or (over the tracking connection) may still be about to.
+      // Once Redis has answered: a load sent before the delete may have put the old record back.
       this.#hints.delete(id)
-      this.#tracker?.taint(id)
     }
   }
 
@@ -757,8 +757,4 @@ function ttlFrom(expiresAt: number, now: (() => number) | undefined): number {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError'
 }

@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import { RESP_TYPES } from 'redis'
-import { monotonic, wait } from './timers.js'
+import { monotonic, unwait, wait } from './timers.js'
 
 export type Argument = string | Buffer
 
@@ -191,4 +191,28 @@ export function timeoutError(timeout: number): Error {
   const error = new Error(`no reply from Redis within ${timeout} ms (commandTimeout)`)
   error.name = 'TimeoutError'
   return error
+}
+
+/** Whether `error` is a `timeoutError`. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError'
+}
+
+/**
+ * `promise`, or a `timeoutError` once `ms` pass first (on the real timer of import time). The
+ * promise is still observed after the deadline: never an unhandled rejection.
+ */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => undefined)
+  let timer: ReturnType<typeof wait> | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = wait(() => reject(timeoutError(ms)), ms)
+      }),
+    ])
+  } finally {
+    unwait(timer)
+  }
 }

@@ -142,6 +142,11 @@ const RETRACK = `redis.call('GETRANGE', s, 0, 0)
 export const compareAndSetTracked = new Script(compareAndSetSource(RETRACK))
 /** `replace` for the read cache's connection (see `compareAndSetTracked`). */
 export const replaceTracked = new Script(replaceSource(RETRACK))
+/** The variant of each write script for the read cache's connection. */
+export const TRACKED = new Map([
+  [compareAndSet, compareAndSetTracked],
+  [replace, replaceTracked],
+])
 
 /**
  * The policy of SessionStore.set computed on the server: one round trip. KEYS: session, expiry

@@ -17,7 +17,7 @@
  * - Invalidations are lost while the connection is down: every disconnect starts a new epoch,
  *   and only an entry filled in the current epoch, after tracking was switched on again, is used.
  */
-import { Connection, type RedisClient, timeoutError } from './connection.js'
+import { Connection, isTimeout, type RedisClient, withDeadline } from './connection.js'
 import type { KeyLayout } from './keys.js'
 import { monotonic, unwait, wait } from './timers.js'
 
@@ -143,23 +143,9 @@ export class Tracker {
    * Connects and switches tracking on; rejects when the server refuses it (Redis < 6, ACL),
    * cannot be reached, or does not answer within the command timeout.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     const started = this.#start()
-    const timeout = this.#timeout
-    if (timeout === undefined) return started
-    // Settles after the deadline too: never an unhandled rejection.
-    started.catch(() => undefined)
-    let timer: ReturnType<typeof wait> | undefined
-    try {
-      await Promise.race([
-        started,
-        new Promise<never>((_, reject) => {
-          timer = wait(() => reject(timeoutError(timeout)), timeout)
-        }),
-      ])
-    } finally {
-      unwait(timer)
-    }
+    return this.#timeout === undefined ? started : withDeadline(started, this.#timeout)
   }
 
   async #start(): Promise<void> {
@@ -206,14 +192,14 @@ export class Tracker {
   }
 
   /**
-   * This process changed `id` over another connection (the application's client): a reply of
-   * this connection still in flight for `id` may be older, and is not to be cached.
+   * `id` changed after replies of this connection still in flight for it were made (another
+   * client's write, or this process's over the application's client): they are not to be cached.
    */
   taint(id: string): void {
     if (this.#pending.has(id)) this.#dirty.add(id)
   }
 
-  /** This process changed sessions over another connection in bulk: nothing earlier counts. */
+  /** Sessions changed in bulk (a flush, or this process's clear()): nothing earlier counts. */
   reset(): void {
     this.#epoch++
     this.#invalidate(null)
@@ -287,25 +273,25 @@ export class Tracker {
   #ping(): void {
     const client = this.#client
     this.#pinging = true
-    let timer: ReturnType<typeof wait> | undefined
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = wait(() => resolve('late'), this.#timeout ?? LEASE_MS)
-      timer.unref()
-    })
-    const ping = this.#connection.send(this.#keys.meta, ['PING']).then(
-      () => 'ok' as const,
-      (error: unknown) =>
-        error instanceof Error && error.name === 'TimeoutError' ? 'late' : 'failed',
+    withDeadline(this.#connection.send(this.#keys.meta, ['PING']), this.#timeout ?? LEASE_MS).then(
+      () => {
+        this.#pinging = false
+        if (client === this.#client) this.#heard = monotonic()
+      },
+      (error: unknown) => {
+        this.#pinging = false
+        // No answer on a socket that still looks up: a silent path. A PING failed by a
+        // disconnect is left to node-redis's reconnection.
+        if (
+          client === this.#client &&
+          !this.#closed &&
+          isTimeout(error) &&
+          client.isReady === true
+        ) {
+          this.#replace()
+        }
+      },
     )
-    void Promise.race([ping, deadline]).then((outcome) => {
-      unwait(timer)
-      this.#pinging = false
-      if (client !== this.#client || this.#closed) return
-      if (outcome === 'ok') this.#heard = monotonic()
-      // No answer on a socket that still looks up: a silent path. A PING failed by a
-      // disconnect is left to node-redis's reconnection.
-      else if (outcome === 'late' && client.isReady === true) this.#replace()
-    })
   }
 
   /** Drops the current connection for a new one, switched on as a reconnection would be. */
@@ -320,15 +306,11 @@ export class Tracker {
   }
 
   #onInvalidate(key: Buffer | string | null): void {
-    if (key === null) {
-      // The server flushed its keys (FLUSHALL, FLUSHDB): nothing kept or in flight counts.
-      this.#epoch++
-      this.#invalidate(null)
-      return
-    }
+    // The server flushed its keys (FLUSHALL, FLUSHDB): nothing kept or in flight counts.
+    if (key === null) return this.reset()
     const parsed = this.#keys.parse(typeof key === 'string' ? key : key.toString())
     if (parsed?.kind !== 's') return
-    if (this.#pending.has(parsed.name)) this.#dirty.add(parsed.name)
+    this.taint(parsed.name)
     this.#invalidate(parsed.name)
   }
 }

@@ -5,7 +5,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { createClient } from 'redis'
 import { createSessionStore, type SessionData } from '@levelsession/core'
 import { runStoreConformance } from '@levelsession/core/testing'
-import { redisBackend } from '@levelsession/redis'
+import { type RedisBackend, redisBackend } from '@levelsession/redis'
 import {
   hasRedisServer,
   missingRedisServer,
@@ -185,15 +185,21 @@ if (!hasRedisServer) {
       await server?.stop()
     })
 
-    const open = async (name = prefix(), options: { commandTimeout?: number } = {}) => {
-      const store = createSessionStore<SessionData>({
-        backend: redisBackend({ client, prefix: name, readCache: true, ...options }),
+    /** A store as the tests use it: no cleaner, sessions owned by `data.user`. */
+    const storeOn = (backend: RedisBackend) =>
+      createSessionStore<SessionData>({
+        backend,
         cleanupInterval: 0,
         userId: (data) => data.user as string | undefined,
       })
+    /** This process's store, with the read cache, opened. */
+    const open = async (name = prefix()) => {
+      const store = storeOn(redisBackend({ client, prefix: name, readCache: true }))
       await store.ready()
       return store
     }
+    /** Another process: its own store on its own client, same prefix, no read cache. */
+    const theirsOn = (name: string) => storeOn(redisBackend({ client: other, prefix: name }))
 
     it('refuses bad options at once', async () => {
       expect(() => redisBackend({ client, readCache: 'yes' as unknown as boolean })).toThrowError(
@@ -240,12 +246,7 @@ if (!hasRedisServer) {
     it('sees every write by another process at the next load', async () => {
       const name = prefix()
       const mine = await open(name)
-      // Another process: its own store on its own client, same prefix.
-      const theirs = createSessionStore<SessionData>({
-        backend: redisBackend({ client: other, prefix: name }),
-        cleanupInterval: 0,
-        userId: (data) => data.user as string | undefined,
-      })
+      const theirs = theirsOn(name)
       // Within one process, the other store's write can resolve a few microseconds before its
       // invalidation reaches the tracking connection (Redis orders nothing across connections),
       // so each check waits for it; test/node-cluster.test.ts checks the strict order a real
@@ -300,14 +301,8 @@ if (!hasRedisServer) {
       // through a proxy that can cut them off; the other process talks to Redis directly.
       const proxy = await cuttableProxy(server.port)
       const { client: cut } = await connectClient(proxy.url)
-      const mine = createSessionStore<SessionData>({
-        backend: redisBackend({ client: cut, prefix: name, readCache: true }),
-        cleanupInterval: 0,
-      })
-      const theirs = createSessionStore<SessionData>({
-        backend: redisBackend({ client: other, prefix: name }),
-        cleanupInterval: 0,
-      })
+      const mine = storeOn(redisBackend({ client: cut, prefix: name, readCache: true }))
+      const theirs = theirsOn(name)
       for (const id of ['s', 't']) {
         await mine.set(id, { n: 1 })
         await mine.get(id)
@@ -376,10 +371,7 @@ if (!hasRedisServer) {
       const limited = await createClient({ url: server.url, username: 'notrack', password: 'pw' })
         .on('error', () => undefined)
         .connect()
-      const store = createSessionStore({
-        backend: redisBackend({ client: limited, prefix: prefix(), readCache: true }),
-        cleanupInterval: 0,
-      })
+      const store = storeOn(redisBackend({ client: limited, prefix: prefix(), readCache: true }))
       const started = performance.now()
       const error = (await store.get('x').catch((e: unknown) => e)) as Error
       expect(error).toMatchObject({ code: 'ERR_STORE_OPEN' })
@@ -434,19 +426,10 @@ if (!hasRedisServer) {
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
       const url = `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`
       const { client: viaProxy } = await connectClient(url)
-      const mine = createSessionStore<SessionData>({
-        backend: redisBackend({
-          client: viaProxy,
-          prefix: name,
-          readCache: true,
-          commandTimeout: 300,
-        }),
-        cleanupInterval: 0,
-      })
-      const theirs = createSessionStore<SessionData>({
-        backend: redisBackend({ client: other, prefix: name }),
-        cleanupInterval: 0,
-      })
+      const mine = storeOn(
+        redisBackend({ client: viaProxy, prefix: name, readCache: true, commandTimeout: 300 }),
+      )
+      const theirs = theirsOn(name)
       await mine.set('s', { n: 1 })
       expect(await readsDuring(other, () => mine.get('s'))).toBe(0)
       expect(pairs).toHaveLength(2) // the client's connection, then the tracking one
@@ -479,13 +462,7 @@ if (!hasRedisServer) {
         redisBackend({ client, prefix: name, readCache: true }),
         redisBackend({ client: other, prefix: name }),
       ]
-      const stores = backends.map((backend) =>
-        createSessionStore<SessionData>({
-          backend,
-          cleanupInterval: 0,
-          userId: (data) => data.user as string | undefined,
-        }),
-      )
+      const stores = backends.map(storeOn)
       for (let round = 0; round < 30; round++) {
         await Promise.all(
           stores.map(async (store, i) => {
