@@ -55,9 +55,13 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
   #pruning: Promise<PruneResult> | undefined
   /** The share of a touch's ttl a lazy touch may skip (see `#touched`), from fixed options. */
   readonly #lazyShare: number
-  /** Every update tells the backend the store's clock; a touch also accepts a recent copy. */
+  /**
+   * Every update tells the backend the store's clock; a touch also accepts a recent copy; a
+   * `set`'s value replaces the stored one whatever it is.
+   */
   readonly #updates: UpdateOptions
   readonly #touches: UpdateOptions
+  readonly #sets: UpdateOptions
 
   constructor(options: SessionStoreOptions<D>) {
     super()
@@ -67,6 +71,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     const now = (): number => this.#now()
     this.#updates = Object.freeze({ now })
     this.#touches = Object.freeze({ now, recentMs: TOUCH_RECENT_MS })
+    this.#sets = Object.freeze({ now, blind: true })
     const shared = {
       sync: this.options.durability === 'strict',
       cacheSize: this.options.cacheSize,
@@ -193,7 +198,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
             : this.#expiresAt(createdAt, now, ttl)
         return toStored(id, encoded, createdAt, expiresAt, userId)
       },
-      this.#updates,
+      this.#sets,
     )
   }
 

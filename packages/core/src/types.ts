@@ -206,6 +206,16 @@ export interface UpdateOptions {
    * clock apart from the server's (an injected `now`, an app's fake timers) expires nothing early.
    */
   readonly now?: () => number
+  /**
+   * What `mutate` returns does not depend on `current`'s `value`, only on its other fields (a
+   * `set`: the data is the caller's, the times and liveness come from `current`). An optimistic
+   * backend may then write `mutate(seen)` over whatever session is stored, without a
+   * compare-and-set, provided it learns in the same step what it replaced, runs `mutate` again
+   * on that, and stores that result when it differs (deleting the session when the result is
+   * `undefined` or `null`): the outcome a compare-and-set would have reached. Never write where
+   * no session is stored. Backends may ignore it.
+   */
+  readonly blind?: boolean
 }
 
 export interface SweepOptions {

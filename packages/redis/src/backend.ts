@@ -371,6 +371,8 @@ export class RedisBackend implements Backend {
       let token = ''
       let script = scripts.compareAndSet
       let args: (string | Buffer)[]
+      /** A `set` whose indexes stay as seen: a plain SET may write it (see #blind). */
+      let blind: StoredSession | undefined
       if (next === undefined) args = [id, expected, 'c']
       else if (next === null) {
         // The token proves the record is the one seen, so its owner is known: no owners lookup.
@@ -386,9 +388,10 @@ export class RedisBackend implements Backend {
           user === (current.userId ?? '') &&
           next.expiresAt >= current.expiresAt
         ) {
-          // Neither index changes: the lean script, one key.
+          // Neither index changes: the lean script, one key, or no script at all.
           script = scripts.replace
           args = [expected, record, ttl]
+          if (options?.blind === true) blind = next
         } else {
           args = [
             id,
@@ -403,23 +406,35 @@ export class RedisBackend implements Backend {
           ]
         }
       }
-      let reply: 1 | 0 | Buffer
+      let reply: 1 | 0 | Buffer | Replaced
       let epoch: number | undefined
       try {
         const keys =
           script === scripts.replace
             ? [key]
             : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
-        ;[reply, epoch] = await this.#tracked(id, (connection, tracked) =>
-          (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
-            connection,
-            keys,
-            args,
-            true,
-          ),
+        ;[reply, epoch] = await this.#tracked<1 | 0 | Buffer | Replaced>(
+          id,
+          (connection, tracked) =>
+            // The read cache's connection keeps the script: a SET would end the key's tracking.
+            blind !== undefined && !tracked
+              ? this.#blind(connection, id, bucket, key, args[1]!, args[2]!, seen.token, blind)
+              : (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
+                  connection,
+                  keys,
+                  args,
+                  true,
+                ),
         )
       } catch (error) {
         throw this.#failed(id, error)
+      }
+      if (reply instanceof Replaced) {
+        return this.#repair(id, bucket, key, mutate, options, reply.record, {
+          token,
+          session: blind!,
+          corrupt: false,
+        })
       }
       if (reply === 1) {
         if (next === undefined) return current
@@ -439,6 +454,118 @@ export class RedisBackend implements Backend {
       if (attempt >= BACKOFF_AFTER) await backoff(attempt - BACKOFF_AFTER)
     }
     throw new Error(`an update of a session gave up after ${MAX_ATTEMPTS} conflicting writes`)
+  }
+
+  /**
+   * The write of a blind update (`UpdateOptions.blind`) whose indexes stay as seen: `SET XX GET`,
+   * a fraction of a script's cost on the server. It writes only over a stored session, and brings
+   * back what it replaced: 1 when that was the record seen (what the compare-and-set would have
+   * done), 0 when nothing was stored (nothing written), else `Replaced` (see #repair). A user's
+   * session is first added to its user set: should this process stop before a repair, the user
+   * index then still holds it (a member too many is cleaned up on read; one too few would hide
+   * the session from destroyUser).
+   */
+  #blind(
+    connection: Connection,
+    id: string,
+    bucket: number,
+    key: string,
+    record: string | Buffer,
+    ttl: string | Buffer,
+    seenToken: string,
+    next: StoredSession,
+  ): Promise<1 | 0 | Replaced> {
+    // Sent first: one connection keeps the order.
+    let added: Promise<number> | undefined
+    if (next.userId !== undefined) {
+      const user = this.keys.user(bucket, next.userId)
+      added = connection.send<number>(user, ['SADD', user, id])
+      // Should sending the SET throw, nothing else would await this one.
+      void added.catch(() => undefined)
+    }
+    const set = connection.send<Buffer | null>(
+      key,
+      ['SET', key, record, 'PX', ttl, 'XX', 'GET'],
+      true,
+    )
+    const written = set.then((old) => {
+      if (old === null) return 0
+      return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
+    })
+    return added === undefined ? written : Promise.all([written, added]).then(([reply]) => reply)
+  }
+
+  /**
+   * A blind write replaced `replaced`, not the record seen: another process wrote in between.
+   * `mutate` runs again on what was replaced, as a compare-and-set's retry would. When that
+   * gives the session written and the indexes (which follow the replaced record) fit it, the
+   * write stands as it is. Otherwise one script stores the retry's session, if the blind write's
+   * record is still there, and makes the indexes follow the session. A write that landed in
+   * between replaced ours, so it came after it: it stands.
+   */
+  async #repair(
+    id: string,
+    bucket: number,
+    key: string,
+    mutate: SessionMutation,
+    options: UpdateOptions | undefined,
+    replaced: Buffer,
+    written: Snapshot,
+  ): Promise<StoredSession | undefined> {
+    const ours = written.session!
+    const old = parseRecord(id, replaced).session
+    let retried = mutate(old)
+    if (retried instanceof Promise) retried = await retried
+    const args: (string | Buffer)[] = [
+      id,
+      `${written.token}\0`,
+      old?.userId ?? '',
+      ours.userId ?? '',
+    ]
+    let token = written.token
+    let target: StoredSession | undefined = ours
+    if (retried === undefined || retried === null) {
+      // The retry writes nothing (a set with ifExists over a session no longer live): the blind
+      // write must not keep it alive. An expired session and none are the same to the store.
+      target = undefined
+      args.push('')
+    } else if (old !== undefined && stands(ours, retried)) {
+      if (fits(ours, old)) {
+        this.#hints.set(id, written)
+        return ours
+      }
+      // Only the indexes to move: the script writes nothing.
+    } else {
+      target = retried
+      token = newToken()
+      args.push(encodeRecord(token, target), String(ttlFrom(target.expiresAt, options?.now)))
+    }
+    let reply: 1 | 0 | Buffer
+    let epoch: number | undefined
+    try {
+      ;[reply, epoch] = await this.#tracked(id, (connection, tracked) =>
+        (tracked ? scripts.repairTracked : scripts.repair).run<1 | 0 | Buffer>(
+          connection,
+          [key, this.keys.expiry(bucket), this.keys.owners(bucket)],
+          args,
+          true,
+        ),
+      )
+    } catch (error) {
+      throw this.#failed(id, error)
+    }
+    if (reply !== 1) {
+      this.#observe(id, reply === 0 ? null : reply, undefined, epoch)
+      return ours
+    }
+    if (target === undefined) {
+      this.#hints.delete(id)
+      return undefined
+    }
+    const stored: Snapshot = { token, session: target, corrupt: false }
+    if (epoch !== undefined) stored.epoch = epoch
+    this.#hints.set(id, stored)
+    return target
   }
 
   /**
@@ -751,6 +878,33 @@ function toBuffer(value: Uint8Array): Buffer {
 }
 
 /** Native expiry of a record due at `expiresAt` on `now`'s clock: at least 1 ms (PX must be > 0). */
+/** What a blind write replaced when that was not the record seen (see RedisBackend#blind). */
+class Replaced {
+  constructor(readonly record: Buffer) {}
+}
+
+/**
+ * Whether the session a blind write stored may stand for `retried`, what its mutation gives when
+ * run again on the record it replaced: the same data, creation time and owner, and an expiry no
+ * earlier than the retry's but for the clock's progress in between.
+ */
+function stands(written: StoredSession, retried: StoredSession): boolean {
+  return (
+    retried.createdAt === written.createdAt &&
+    retried.expiresAt >= written.expiresAt &&
+    (retried.userId ?? '') === (written.userId ?? '') &&
+    (retried.value === written.value || Buffer.compare(retried.value, written.value) === 0)
+  )
+}
+
+/**
+ * Whether the indexes, which follow the replaced record `old`, fit the session written: the same
+ * owner, and an expiry entry (at most `old`'s expiry) not above the new expiry.
+ */
+function fits(written: StoredSession, old: StoredSession): boolean {
+  return (old.userId ?? '') === (written.userId ?? '') && old.expiresAt <= written.expiresAt
+}
+
 function ttlFrom(expiresAt: number, now: (() => number) | undefined): number {
   return Math.max(1, Math.ceil(expiresAt - (now === undefined ? Date.now() : now())))
 }

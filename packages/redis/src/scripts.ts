@@ -142,10 +142,60 @@ const RETRACK = `redis.call('GETRANGE', s, 0, 0)
 export const compareAndSetTracked = new Script(compareAndSetSource(RETRACK))
 /** `replace` for the read cache's connection (see `compareAndSetTracked`). */
 export const replaceTracked = new Script(replaceSource(RETRACK))
+/**
+ * After a blind write (`SET XX GET`, see RedisBackend#blind) replaced a record it had not seen:
+ * writes `record` if the session still holds the blind write's record, then makes the indexes
+ * follow whatever the session holds now. The user sets of the replaced record's owner and of the
+ * blind write's (which it added the id to) lose the id unless that is the owner now: another
+ * write in between moved the index from the owner it saw, which may be neither. KEYS: session,
+ * expiry index, owners. ARGV: id, expected (the blind write's token and NUL), the replaced
+ * record's owner and the blind write's ('' = none), then optionally record and ttl (ms), or ''
+to delete the session instead. Replies
+ * 1 when the session held the blind write's record, else the record there, or 0 when there is
+ * none.
+ */
+const repairSource = (retrack: string) => `${SHARED}
+local s, x, o = KEYS[1], KEYS[2], KEYS[3]
+local id, expected = ARGV[1], ARGV[2]
+local ubase = string.sub(o, 1, -2) .. 'u:'
+local function unlist(u)
+  for i = 3, 4 do
+    if ARGV[i] ~= '' and ARGV[i] ~= u then redis.call('SREM', ubase .. ARGV[i], id) end
+  end
+end
+local cur = redis.call('GET', s)
+if not cur then
+  unlist(nil)
+  return 0
+end
+local mine = string.sub(cur, 1, #expected) == expected
+if mine and ARGV[5] == '' then
+  drop(s, x, o, id, owner(o, id))
+  unlist(nil)
+  return 1
+elseif mine and ARGV[5] then
+  redis.call('SET', s, ARGV[5], 'PX', ARGV[6])
+  cur = ARGV[5]
+end
+local e, u = string.match(cur, '^[^%z]*%z%d+%z(%d+)%z([^%z]*)%z')
+if e then
+  unlist(u)
+  move(o, id, owner(o, id), u)
+  lower(x, id, e)
+end
+${retrack}if mine then return 1 end
+return cur
+`
+/** The repair of a blind write (see `repairSource`). */
+export const repair = new Script(repairSource(''))
+/** `repair` for the read cache's connection. */
+export const repairTracked = new Script(repairSource(RETRACK))
+
 /** The variant of each write script for the read cache's connection. */
 export const TRACKED = new Map([
   [compareAndSet, compareAndSetTracked],
   [replace, replaceTracked],
+  [repair, repairTracked],
 ])
 
 /**

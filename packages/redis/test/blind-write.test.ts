@@ -1,0 +1,237 @@
+// A `set` over a session this process has seen writes with a plain `SET XX GET` instead of a
+// compare-and-set script (UpdateOptions.blind). These tests check that the outcome is the one
+// the script would have reached whenever another process wrote in between, and that the
+// indexes stay exact.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClient } from 'redis'
+import { createSessionStore, type SessionData, type SessionStore } from '@levelsession/core'
+import { redisBackend, type RedisBackend } from '@levelsession/redis'
+import { hasRedisServer, type RedisServer, startStandalone } from '@levelsession/redis/testing'
+
+let prefixes = 0
+const prefix = () => `blind${++prefixes}:`
+
+describe.skipIf(!hasRedisServer)('a set written without a script', () => {
+  let server: RedisServer
+  let client: ReturnType<typeof createClient>
+  const stores: SessionStore<SessionData>[] = []
+  const sent: string[] = []
+  /** The client, recording each command's name; `refuse` fails the commands it names. */
+  const counting = (refuse = new Set<string>()) => ({
+    sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+      const name = String(args[0])
+      sent.push(name)
+      if (refuse.has(name)) return Promise.reject(new Error(`refused ${name} (test)`))
+      return client.sendCommand<T>(args, options)
+    },
+  })
+  const open = (
+    options: Partial<Parameters<typeof redisBackend>[0]> & { prefix: string },
+    now?: () => number,
+  ) => {
+    const store = createSessionStore<SessionData>({
+      cleanupInterval: 0,
+      userId: (d) => d.user as string | undefined,
+      ...(now === undefined ? {} : { now }),
+      backend: redisBackend({ client, ...options }),
+    })
+    stores.push(store)
+    return store
+  }
+  const trips = async (run: () => Promise<unknown>) => {
+    sent.length = 0
+    await run()
+    // A script's first run on this server loads it (NOSCRIPT, then EVAL): one call.
+    return sent.join(' ').replaceAll('EVALSHA EVAL', 'EVALSHA')
+  }
+  const verify = (store: SessionStore<SessionData>) => (store.backend as RedisBackend).verify()
+
+  beforeAll(async () => {
+    server = await startStandalone()
+    client = await createClient({ url: server.url })
+      .on('error', () => undefined)
+      .connect()
+  })
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()))
+    client?.destroy()
+    await server?.stop()
+  })
+
+  it('a set over a session seen is one SET; a new session and a touch keep the script', async () => {
+    const p = prefix()
+    const store = open({ client: counting(), prefix: p })
+    // Loads the general compare-and-set.
+    await store.set('warm', {})
+    expect(await trips(() => store.set('s1', { n: 1 }))).toBe('EVALSHA')
+    expect(await trips(() => store.set('s1', { n: 2 }))).toBe('SET')
+    expect(await trips(() => store.set('s1', { n: 3, user: 'ann' }))).toBe('EVALSHA')
+    // A user's session: its user set first (see RedisBackend#blind), then the SET.
+    expect(await trips(() => store.set('s1', { n: 4, user: 'ann' }))).toBe('SADD SET')
+    // With ifExists too (the Express adapter's set of a session its request loaded).
+    expect(await trips(() => store.set('s1', { n: 5, user: 'ann' }, { ifExists: true }))).toBe(
+      'SADD SET',
+    )
+    const patch = (d: SessionData) => ({ ...d, touched: true })
+    expect(await trips(() => store.touch('s1', { patch }))).toBe('EVALSHA')
+    expect((await store.get('s1'))!.data).toEqual({ n: 5, user: 'ann', touched: true })
+    expect(await store.listUser('ann')).toHaveLength(1)
+    expect(await verify(store)).toEqual([])
+    // The record written carries the ttl: native expiry as with the script.
+    const key = (store.backend as RedisBackend).keys.session('s1')
+    const pttl = await client.pTTL(key)
+    expect(pttl).toBeGreaterThan(store.options.maxAge - 60_000)
+    expect(pttl).toBeLessThanOrEqual(store.options.maxAge)
+  })
+
+  it('another process wrote the same owner in between: the SET stands, last writer wins', async () => {
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p })
+    const theirs = open({ client, prefix: p })
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.set('s', { n: 2, user: 'ann', by: 'them' })
+    expect(await trips(() => mine.set('s', { n: 3, user: 'ann' }))).toBe('SADD SET')
+    expect((await theirs.get('s'))!.data).toEqual({ n: 3, user: 'ann' })
+    expect(await verify(mine)).toEqual([])
+    // The hint is the record written: the next set is one SET again.
+    expect(await trips(() => mine.set('s', { n: 4, user: 'ann' }))).toBe('SADD SET')
+  })
+
+  it('another process signed the session in as someone else: the set moves the user index', async () => {
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p })
+    const theirs = open({ client, prefix: p })
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.set('s', { n: 2, user: 'bob' })
+    // The SET replaced bob's record with ann's: the repair script moves the index from bob to
+    // ann, writing nothing.
+    expect(await trips(() => mine.set('s', { n: 3, user: 'ann' }))).toBe('SADD SET EVALSHA')
+    expect((await theirs.get('s'))!.data).toEqual({ n: 3, user: 'ann' })
+    expect(await verify(mine)).toEqual([])
+    expect((await mine.listUser('ann')).map((s) => s.id)).toEqual(['s'])
+    expect(await mine.listUser('bob')).toEqual([])
+
+    // The same with a session this process saw signed out, signed in elsewhere.
+    await mine.set('t', { n: 1 })
+    await theirs.set('t', { n: 2, user: 'bob' })
+    expect(await trips(() => mine.set('t', { n: 3 }))).toBe('SET EVALSHA')
+    expect((await theirs.get('t'))!.data).toEqual({ n: 3 })
+    expect(await verify(mine)).toEqual([])
+    expect(await mine.listUser('bob')).toEqual([])
+    expect(await theirs.destroyUser('bob')).toBe(0)
+    expect(await theirs.get('t')).toBeDefined()
+  })
+
+  it('deleted elsewhere: the SET writes nothing and the set starts the session again', async () => {
+    let clock = 1_000_000
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p }, () => clock)
+    const theirs = open({ client, prefix: p }, () => clock)
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.destroy('s')
+    clock += 5_000
+    expect(await trips(() => mine.set('s', { n: 2, user: 'ann' }))).toBe('SADD SET EVALSHA')
+    const stored = await theirs.get('s')
+    expect(stored!.data).toEqual({ n: 2, user: 'ann' })
+    // A new session: created now, not when the deleted one was.
+    expect(stored!.createdAt).toBe(clock)
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('deleted and started again elsewhere: the record written gets the new creation time', async () => {
+    let clock = 1_000_000
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p }, () => clock)
+    const theirs = open({ client, prefix: p }, () => clock)
+    await mine.set('s', { n: 1 })
+    await theirs.destroy('s')
+    clock += 5_000
+    await theirs.set('s', { n: 2, by: 'them' })
+    clock += 5_000
+    // Blind, the SET wrote the creation time this process had seen; run again on what it
+    // replaced, the set keeps the live session's, and the repair script stores that.
+    expect(await trips(() => mine.set('s', { n: 3 }))).toBe('SET EVALSHA')
+    const stored = await theirs.get('s')
+    expect(stored!.data).toEqual({ n: 3 })
+    expect(stored!.createdAt).toBe(1_005_000)
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it.each([
+    ['signs it in as cat', { n: 9, user: 'cat' }, ['cat']],
+    ['keeps ann, the owner the SET wrote', { n: 9, user: 'ann' }, ['ann']],
+    ['destroys it', null, []],
+  ] as const)(
+    'a write that lands between the SET and its repair stands: one that %s',
+    async (_, data, owners) => {
+      const p = prefix()
+      const theirs = open({ client, prefix: p })
+      let interpose: (() => Promise<unknown>) | undefined
+      const racing = {
+        sendCommand: async <T>(
+          args: readonly (string | Buffer)[],
+          options?: object,
+        ): Promise<T> => {
+          if (String(args[0]) === 'EVALSHA' && interpose !== undefined) {
+            const run = interpose
+            interpose = undefined
+            await run()
+          }
+          return client.sendCommand<T>(args, options)
+        },
+      }
+      const mine = open({ client: racing, prefix: p })
+      await mine.set('s', { n: 1, user: 'ann' })
+      await theirs.set('s', { n: 2, user: 'bob' })
+      // Their process still holds bob's record: its write finds ann's, and runs on that.
+      interpose = () => (data === null ? theirs.destroy('s') : theirs.set('s', data))
+      const written = await mine.set('s', { n: 3, user: 'ann' })
+      expect(interpose).toBeUndefined()
+      expect(written.data).toEqual({ n: 3, user: 'ann' })
+      expect((await theirs.get('s'))?.data).toEqual(data ?? undefined)
+      // The repair script made the indexes follow the record that stands: bob's set, which the
+      // later write never knew of, lost the id too. (Checked first: listUser drops stale ids.)
+      expect(await verify(mine)).toEqual([])
+      for (const user of ['ann', 'bob', 'cat']) {
+        const ids = (await mine.listUser(user)).map((s) => s.id)
+        expect(ids, user).toEqual((owners as readonly string[]).includes(user) ? ['s'] : [])
+      }
+    },
+  )
+
+  it('with ifExists, over a session that is no longer live: the repair deletes what the SET wrote', async () => {
+    const day = 86_400_000
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p }, () => 10 * day)
+    // A process whose clock is two days behind: by this process's clock, its session has expired
+    // (Redis, counting its time to live, still holds it).
+    const theirs = open({ client, prefix: p }, () => 8 * day)
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.set('s', { n: 2, user: 'bob' })
+    expect(await trips(() => mine.set('s', { n: 3, user: 'ann' }, { ifExists: true }))).toBe(
+      'SADD SET EVALSHA',
+    )
+    expect(await client.exists((mine.backend as RedisBackend).keys.session('s'))).toBe(0)
+    expect(await verify(mine)).toEqual([])
+    expect(await mine.get('s')).toBeUndefined()
+    // Without ifExists the same set starts the session again.
+    await theirs.set('s', { n: 4, user: 'bob' })
+    expect((await mine.set('s', { n: 5, user: 'ann' })).data).toEqual({ n: 5, user: 'ann' })
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('should the repair never run, the user index still finds the session', async () => {
+    const p = prefix()
+    const theirs = open({ client, prefix: p })
+    // The repair's script fails, as it would if this process stopped right after the SET.
+    const mine = open({ client: counting(new Set(['EVALSHA', 'EVAL'])), prefix: p })
+    await theirs.set('s', { n: 1, user: 'ann' })
+    await mine.get('s')
+    await theirs.set('s', { n: 2, user: 'bob' })
+    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused EVALSHA/)
+    expect((await theirs.get('s'))!.data).toEqual({ n: 3, user: 'ann' })
+    // Signing ann out everywhere still reaches it.
+    expect(await theirs.destroyUser('ann')).toBe(1)
+    expect(await theirs.get('s')).toBeUndefined()
+  })
+})
