@@ -3,8 +3,9 @@
  * The Redis backend: the `Backend` port of @levelsession/core on a node-redis 5 client or
  * cluster client. A session is one string key with native expiry (a read is one GET); each
  * bucket of sessions keeps an expiry index and a user index in its own hash slot, and every
- * change to a session and its index entries is one Lua script, so indexes stay exact across any
- * number of processes and hosts.
+ * change to a session and its index entries is one Lua script (or a `SET … XX GET` checked after
+ * the fact, for a set that moves no index entry), so indexes stay exact across any number of
+ * processes and hosts.
  */
 import {
   type Backend,
@@ -127,6 +128,8 @@ export class RedisBackend implements Backend {
    */
   readonly #updates = new KeyedLock()
   readonly #commandTimeout: number | undefined
+  /** Blind writes use `SET ... GET` (Redis 6.2); off once the server refuses it. */
+  #blindWrites = true
   /** Updates that failed for want of a reply, per id, while others of that id waited. */
   readonly #timeouts = new Map<string, number>()
   #opening: Promise<void> | undefined
@@ -417,8 +420,8 @@ export class RedisBackend implements Backend {
           id,
           (connection, tracked) =>
             // The read cache's connection keeps the script: a SET would end the key's tracking.
-            blind !== undefined && !tracked
-              ? this.#blind(connection, id, bucket, key, args[1]!, args[2]!, seen.token, blind)
+            blind !== undefined && !tracked && this.#blindWrites
+              ? this.#blind(connection, id, bucket, key, args, seen.token, blind)
               : (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
                   connection,
                   keys,
@@ -463,18 +466,19 @@ export class RedisBackend implements Backend {
    * done), 0 when nothing was stored (nothing written), else `Replaced` (see #repair). A user's
    * session is first added to its user set: should this process stop before a repair, the user
    * index then still holds it (a member too many is cleaned up on read; one too few would hide
-   * the session from destroyUser).
+   * the session from destroyUser). `replaceArgs` are the lean script's, which a server without
+   * `SET ... GET` (before Redis 6.2) gets instead, replying as it does.
    */
   #blind(
     connection: Connection,
     id: string,
     bucket: number,
     key: string,
-    record: string | Buffer,
-    ttl: string | Buffer,
+    replaceArgs: (string | Buffer)[],
     seenToken: string,
     next: StoredSession,
-  ): Promise<1 | 0 | Replaced> {
+  ): Promise<1 | 0 | Replaced | Buffer> {
+    const [, record, ttl] = replaceArgs
     // Sent first: one connection keeps the order.
     let added: Promise<number> | undefined
     if (next.userId !== undefined) {
@@ -483,15 +487,21 @@ export class RedisBackend implements Backend {
       // Should sending the SET throw, nothing else would await this one.
       void added.catch(() => undefined)
     }
-    const set = connection.send<Buffer | null>(
-      key,
-      ['SET', key, record, 'PX', ttl, 'XX', 'GET'],
-      true,
-    )
-    const written = set.then((old) => {
-      if (old === null) return 0
-      return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
-    })
+    const written = connection
+      .send<Buffer | null>(key, ['SET', key, record!, 'PX', ttl!, 'XX', 'GET'], true)
+      .then(
+        (old) => {
+          if (old === null) return 0
+          return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
+        },
+        (error: unknown) => {
+          if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error'))
+            throw error
+          // Redis before 6.2 has no SET ... GET: the lean script, from now on.
+          this.#blindWrites = false
+          return scripts.replace.run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
+        },
+      )
     return added === undefined ? written : Promise.all([written, added]).then(([reply]) => reply)
   }
 

@@ -220,6 +220,26 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     expect(await verify(mine)).toEqual([])
   })
 
+  it('a server without SET ... GET (before Redis 6.2): the set falls back to the script, for good', async () => {
+    const p = prefix()
+    const old = {
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+        sent.push(String(args[0]))
+        if (String(args[0]) === 'SET' && args.includes('GET')) {
+          return Promise.reject(new Error('ERR syntax error'))
+        }
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const store = open({ client: old, prefix: p })
+    await store.set('s', { n: 1 })
+    expect(await trips(() => store.set('s', { n: 2 }))).toBe('SET EVALSHA')
+    expect((await store.get('s'))!.data).toEqual({ n: 2 })
+    expect(await trips(() => store.set('s', { n: 3 }))).toBe('EVALSHA')
+    expect((await store.get('s'))!.data).toEqual({ n: 3 })
+    expect(await verify(store)).toEqual([])
+  })
+
   it('should the repair never run, the user index still finds the session', async () => {
     const p = prefix()
     const theirs = open({ client, prefix: p })
