@@ -60,6 +60,8 @@ const MAX_ATTEMPTS = 64
 const BACKOFF_AFTER = 2
 /** Longest such wait, in ms. */
 const MAX_BACKOFF = 20
+/** Ids kept as suspect (see RedisBackend#suspect) before the set starts again. */
+const MAX_SUSPECT = 10_000
 
 export interface RedisBackendOptions {
   /**
@@ -130,6 +132,12 @@ export class RedisBackend implements Backend {
   readonly #commandTimeout: number | undefined
   /** Blind writes use `SET ... GET` (Redis 6.2); off once the server refuses it. */
   #blindWrites = true
+  /**
+   * Ids whose blind write may have landed without its repair (a command failed in between): their
+   * indexes may still follow the replaced record, so their next write reads the owner from the
+   * owners hash and lowers the expiry entry, which puts both right.
+   */
+  readonly #suspect = new Set<string>()
   /** Updates that failed for want of a reply, per id, while others of that id waited. */
   readonly #timeouts = new Map<string, number>()
   #opening: Promise<void> | undefined
@@ -348,6 +356,8 @@ export class RedisBackend implements Backend {
     let fresh = false
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = seen.session
+      // The clock before `mutate` reads it: a blind write's repair bounds the expiry's drift.
+      const before = options?.blind === true ? clockOf(options) : 0
       // The store's mutations are mostly synchronous: no microtask for those.
       let next = mutate(current)
       if (next instanceof Promise) next = await next
@@ -376,10 +386,12 @@ export class RedisBackend implements Backend {
       let args: (string | Buffer)[]
       /** A `set` whose indexes stay as seen: a plain SET may write it (see #blind). */
       let blind: StoredSession | undefined
+      // The owner as seen, or '' to read it from the owners hash.
+      const owner = current === undefined || this.#suspect.has(id) ? '' : `=${current.userId ?? ''}`
       if (next === undefined) args = [id, expected, 'c']
       else if (next === null) {
         // The token proves the record is the one seen, so its owner is known: no owners lookup.
-        args = [id, expected, 'd', current === undefined ? '' : `=${current.userId ?? ''}`]
+        args = [id, expected, 'd', owner]
       } else {
         token = newToken()
         const record = encodeRecord(token, next)
@@ -387,9 +399,9 @@ export class RedisBackend implements Backend {
         const ttl = String(ttlFrom(next.expiresAt, options?.now))
         const user = next.userId ?? ''
         if (
-          current !== undefined &&
-          user === (current.userId ?? '') &&
-          next.expiresAt >= current.expiresAt
+          owner !== '' &&
+          user === (current!.userId ?? '') &&
+          next.expiresAt >= current!.expiresAt
         ) {
           // Neither index changes: the lean script, one key, or no script at all.
           script = scripts.replace
@@ -400,11 +412,11 @@ export class RedisBackend implements Backend {
             id,
             expected,
             'p',
-            current === undefined ? '' : `=${current.userId ?? ''}`,
+            owner,
             record,
             String(next.expiresAt),
             user,
-            current === undefined || next.expiresAt < current.expiresAt ? '1' : '',
+            owner === '' || next.expiresAt < current!.expiresAt ? '1' : '',
             ttl,
           ]
         }
@@ -430,16 +442,19 @@ export class RedisBackend implements Backend {
                 ),
         )
       } catch (error) {
+        // A SET that got no reply may have run.
+        if (blind !== undefined) this.#suspected(id)
         throw this.#failed(id, error)
       }
       if (reply instanceof Replaced) {
-        return this.#repair(id, bucket, key, mutate, options, reply.record, {
+        return this.#repair(id, bucket, key, mutate, options, before, reply.record, {
           token,
           session: blind!,
           corrupt: false,
         })
       }
       if (reply === 1) {
+        this.#suspect.delete(id)
         if (next === undefined) return current
         if (next === null) {
           this.#hints.delete(id)
@@ -491,7 +506,9 @@ export class RedisBackend implements Backend {
       .send<Buffer | null>(key, ['SET', key, record!, 'PX', ttl!, 'XX', 'GET'], true)
       .then(
         (old) => {
-          if (old === null) return 0
+          if (old === null) {
+            return next.userId === undefined ? 0 : this.#unlist(connection, id, bucket, next.userId)
+          }
           return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
         },
         (error: unknown) => {
@@ -503,6 +520,25 @@ export class RedisBackend implements Backend {
         },
       )
     return added === undefined ? written : Promise.all([written, added]).then(([reply]) => reply)
+  }
+
+  /**
+   * A blind write found no session and wrote nothing, but its SADD added `id` to `userId`'s set:
+   * the repair script takes it out again unless the session (created meanwhile) or the owners
+   * hash names that user. Resolves to 0 (nothing written); a failure leaves one member too many,
+   * which destroyUser skips (it checks each session's owner) and reads remove.
+   */
+  #unlist(connection: Connection, id: string, bucket: number, userId: string): Promise<0> {
+    return scripts.repair
+      .run(
+        connection,
+        [this.keys.sessionBase(bucket) + id, this.keys.expiry(bucket), this.keys.owners(bucket)],
+        [id, '', '', userId],
+      )
+      .then(
+        () => 0 as const,
+        () => 0 as const,
+      )
   }
 
   /**
@@ -519,6 +555,7 @@ export class RedisBackend implements Backend {
     key: string,
     mutate: SessionMutation,
     options: UpdateOptions | undefined,
+    before: number,
     replaced: Buffer,
     written: Snapshot,
   ): Promise<StoredSession | undefined> {
@@ -539,7 +576,7 @@ export class RedisBackend implements Backend {
       // write must not keep it alive. An expired session and none are the same to the store.
       target = undefined
       args.push('')
-    } else if (old !== undefined && stands(ours, retried)) {
+    } else if (old !== undefined && stands(ours, retried, clockOf(options) - before)) {
       if (fits(ours, old)) {
         this.#hints.set(id, written)
         return ours
@@ -562,8 +599,10 @@ export class RedisBackend implements Backend {
         ),
       )
     } catch (error) {
+      this.#suspected(id)
       throw this.#failed(id, error)
     }
+    this.#suspect.delete(id)
     if (reply !== 1) {
       this.#observe(id, reply === 0 ? null : reply, undefined, epoch)
       return ours
@@ -576,6 +615,12 @@ export class RedisBackend implements Backend {
     if (epoch !== undefined) stored.epoch = epoch
     this.#hints.set(id, stored)
     return target
+  }
+
+  /** `id`'s indexes may not follow its record (see #suspect); the set stays bounded. */
+  #suspected(id: string): void {
+    if (this.#suspect.size >= MAX_SUSPECT) this.#suspect.clear()
+    this.#suspect.add(id)
   }
 
   /**
@@ -887,7 +932,11 @@ function toBuffer(value: Uint8Array): Buffer {
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
-/** Native expiry of a record due at `expiresAt` on `now`'s clock: at least 1 ms (PX must be > 0). */
+/** The store's clock (UpdateOptions.now), else the system's. */
+function clockOf(options: UpdateOptions | undefined): number {
+  return options?.now === undefined ? Date.now() : options.now()
+}
+
 /** What a blind write replaced when that was not the record seen (see RedisBackend#blind). */
 class Replaced {
   constructor(readonly record: Buffer) {}
@@ -895,13 +944,15 @@ class Replaced {
 
 /**
  * Whether the session a blind write stored may stand for `retried`, what its mutation gives when
- * run again on the record it replaced: the same data, creation time and owner, and an expiry no
- * earlier than the retry's but for the clock's progress in between.
+ * run again on the record it replaced: the same data, creation time and owner, and the same
+ * expiry but for the clock's progress in between (`elapsed` ms at most).
  */
-function stands(written: StoredSession, retried: StoredSession): boolean {
+function stands(written: StoredSession, retried: StoredSession, elapsed: number): boolean {
+  const drift = retried.expiresAt - written.expiresAt
   return (
     retried.createdAt === written.createdAt &&
-    retried.expiresAt >= written.expiresAt &&
+    drift >= 0 &&
+    drift <= elapsed &&
     (retried.userId ?? '') === (written.userId ?? '') &&
     (retried.value === written.value || Buffer.compare(retried.value, written.value) === 0)
   )
@@ -915,6 +966,7 @@ function fits(written: StoredSession, old: StoredSession): boolean {
   return (old.userId ?? '') === (written.userId ?? '') && old.expiresAt <= written.expiresAt
 }
 
+/** Native expiry of a record due at `expiresAt` on `now`'s clock: at least 1 ms (PX must be > 0). */
 function ttlFrom(expiresAt: number, now: (() => number) | undefined): number {
   return Math.max(1, Math.ceil(expiresAt - (now === undefined ? Date.now() : now())))
 }

@@ -142,17 +142,18 @@ const RETRACK = `redis.call('GETRANGE', s, 0, 0)
 export const compareAndSetTracked = new Script(compareAndSetSource(RETRACK))
 /** `replace` for the read cache's connection (see `compareAndSetTracked`). */
 export const replaceTracked = new Script(replaceSource(RETRACK))
+
 /**
  * After a blind write (`SET XX GET`, see RedisBackend#blind) replaced a record it had not seen:
  * writes `record` if the session still holds the blind write's record, then makes the indexes
  * follow whatever the session holds now. The user sets of the replaced record's owner and of the
  * blind write's (which it added the id to) lose the id unless that is the owner now: another
- * write in between moved the index from the owner it saw, which may be neither. KEYS: session,
- * expiry index, owners. ARGV: id, expected (the blind write's token and NUL), the replaced
- * record's owner and the blind write's ('' = none), then optionally record and ttl (ms), or ''
-to delete the session instead. Replies
- * 1 when the session held the blind write's record, else the record there, or 0 when there is
- * none.
+ * write in between moved the index from the owner it saw, which may be neither. With no session,
+ * the owners hash's user keeps the id (the sweep removes it). KEYS: session, expiry index,
+ * owners. ARGV: id, expected (the blind write's token and NUL; '' after a blind write that found
+ * no session: only the indexes), the replaced record's owner and the blind write's ('' = none),
+ * then optionally record and ttl (ms), or '' to delete the session instead. Replies 1 when the
+ * session held the blind write's record, else the record there, or 0 when there is none.
  */
 const repairSource = (retrack: string) => `${SHARED}
 local s, x, o = KEYS[1], KEYS[2], KEYS[3]
@@ -165,13 +166,14 @@ local function unlist(u)
 end
 local cur = redis.call('GET', s)
 if not cur then
-  unlist(nil)
+  -- Gone (deleted, expired or evicted): the owners hash's user keeps the id for the sweep.
+  unlist(owner(o, id))
   return 0
 end
-local mine = string.sub(cur, 1, #expected) == expected
+local mine = expected ~= '' and string.sub(cur, 1, #expected) == expected
 if mine and ARGV[5] == '' then
   drop(s, x, o, id, owner(o, id))
-  unlist(nil)
+  unlist('')
   return 1
 elseif mine and ARGV[5] then
   redis.call('SET', s, ARGV[5], 'PX', ARGV[6])

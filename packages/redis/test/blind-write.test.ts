@@ -27,22 +27,45 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   })
   const open = (
     options: Partial<Parameters<typeof redisBackend>[0]> & { prefix: string },
-    now?: () => number,
+    extra: { now?: () => number; expiry?: 'fixed' } = {},
   ) => {
     const store = createSessionStore<SessionData>({
       cleanupInterval: 0,
       userId: (d) => d.user as string | undefined,
-      ...(now === undefined ? {} : { now }),
+      ...extra,
       backend: redisBackend({ client, ...options }),
     })
     stores.push(store)
     return store
   }
+  /** A client that runs `interpose` once, just before the next EVALSHA (a repair). */
+  const racing = () => {
+    const race = {
+      interpose: undefined as (() => Promise<unknown>) | undefined,
+      refuse: new Set<string>(),
+      client: {
+        sendCommand: async <T>(
+          args: readonly (string | Buffer)[],
+          options?: object,
+        ): Promise<T> => {
+          const name = String(args[0])
+          if (race.refuse.has(name)) throw new Error(`refused ${name} (test)`)
+          if (name === 'EVALSHA' && race.interpose !== undefined) {
+            const run = race.interpose
+            race.interpose = undefined
+            await run()
+          }
+          return client.sendCommand<T>(args, options)
+        },
+      },
+    }
+    return race
+  }
   const trips = async (run: () => Promise<unknown>) => {
     sent.length = 0
     await run()
     // A script's first run on this server loads it (NOSCRIPT, then EVAL): one call.
-    return sent.join(' ').replaceAll('EVALSHA EVAL', 'EVALSHA')
+    return sent.join(' ').replace(/EVALSHA EVAL(?= |$)/g, 'EVALSHA')
   }
   const verify = (store: SessionStore<SessionData>) => (store.backend as RedisBackend).verify()
 
@@ -125,12 +148,13 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   it('deleted elsewhere: the SET writes nothing and the set starts the session again', async () => {
     let clock = 1_000_000
     const p = prefix()
-    const mine = open({ client: counting(), prefix: p }, () => clock)
-    const theirs = open({ client, prefix: p }, () => clock)
+    const mine = open({ client: counting(), prefix: p }, { now: () => clock })
+    const theirs = open({ client, prefix: p }, { now: () => clock })
     await mine.set('s', { n: 1, user: 'ann' })
     await theirs.destroy('s')
     clock += 5_000
-    expect(await trips(() => mine.set('s', { n: 2, user: 'ann' }))).toBe('SADD SET EVALSHA')
+    // The SADD is taken back (a script), then the set creates the session (the compare-and-set).
+    expect(await trips(() => mine.set('s', { n: 2, user: 'ann' }))).toBe('SADD SET EVALSHA EVALSHA')
     const stored = await theirs.get('s')
     expect(stored!.data).toEqual({ n: 2, user: 'ann' })
     // A new session: created now, not when the deleted one was.
@@ -141,8 +165,8 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   it('deleted and started again elsewhere: the record written gets the new creation time', async () => {
     let clock = 1_000_000
     const p = prefix()
-    const mine = open({ client: counting(), prefix: p }, () => clock)
-    const theirs = open({ client, prefix: p }, () => clock)
+    const mine = open({ client: counting(), prefix: p }, { now: () => clock })
+    const theirs = open({ client, prefix: p }, { now: () => clock })
     await mine.set('s', { n: 1 })
     await theirs.destroy('s')
     clock += 5_000
@@ -166,27 +190,14 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     async (_, data, owners) => {
       const p = prefix()
       const theirs = open({ client, prefix: p })
-      let interpose: (() => Promise<unknown>) | undefined
-      const racing = {
-        sendCommand: async <T>(
-          args: readonly (string | Buffer)[],
-          options?: object,
-        ): Promise<T> => {
-          if (String(args[0]) === 'EVALSHA' && interpose !== undefined) {
-            const run = interpose
-            interpose = undefined
-            await run()
-          }
-          return client.sendCommand<T>(args, options)
-        },
-      }
-      const mine = open({ client: racing, prefix: p })
+      const race = racing()
+      const mine = open({ client: race.client, prefix: p })
       await mine.set('s', { n: 1, user: 'ann' })
       await theirs.set('s', { n: 2, user: 'bob' })
       // Their process still holds bob's record: its write finds ann's, and runs on that.
-      interpose = () => (data === null ? theirs.destroy('s') : theirs.set('s', data))
+      race.interpose = () => (data === null ? theirs.destroy('s') : theirs.set('s', data))
       const written = await mine.set('s', { n: 3, user: 'ann' })
-      expect(interpose).toBeUndefined()
+      expect(race.interpose).toBeUndefined()
       expect(written.data).toEqual({ n: 3, user: 'ann' })
       expect((await theirs.get('s'))?.data).toEqual(data ?? undefined)
       // The repair script made the indexes follow the record that stands: bob's set, which the
@@ -202,10 +213,10 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   it('with ifExists, over a session that is no longer live: the repair deletes what the SET wrote', async () => {
     const day = 86_400_000
     const p = prefix()
-    const mine = open({ client: counting(), prefix: p }, () => 10 * day)
+    const mine = open({ client: counting(), prefix: p }, { now: () => 10 * day })
     // A process whose clock is two days behind: by this process's clock, its session has expired
     // (Redis, counting its time to live, still holds it).
-    const theirs = open({ client, prefix: p }, () => 8 * day)
+    const theirs = open({ client, prefix: p }, { now: () => 8 * day })
     await mine.set('s', { n: 1, user: 'ann' })
     await theirs.set('s', { n: 2, user: 'bob' })
     expect(await trips(() => mine.set('s', { n: 3, user: 'ann' }, { ifExists: true }))).toBe(
@@ -253,5 +264,80 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     // Signing ann out everywhere still reaches it.
     expect(await theirs.destroyUser('ann')).toBe(1)
     expect(await theirs.get('s')).toBeUndefined()
+  })
+
+  // Races found in review: each ended differently from the compare-and-set before its fix.
+  it('a set with ifExists racing a destroy writes nothing and leaves no user-set member', async () => {
+    const p = prefix()
+    const mine = open({ client, prefix: p })
+    const theirs = open({ client, prefix: p })
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.destroy('s') // signed out in another tab
+    // The request still running saves with ifExists: nothing is written, as it must be...
+    expect(await mine.set('s', { n: 2, user: 'ann' }, { ifExists: true })).toBeUndefined()
+    expect(await theirs.get('s')).toBeUndefined()
+    // Nor does its SADD stay behind.
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('the same, then the id used by another user: the indexes stay exact', async () => {
+    const p = prefix()
+    const mine = open({ client, prefix: p })
+    const theirs = open({ client, prefix: p })
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.destroy('s')
+    await mine.set('s', { n: 2, user: 'ann' }, { ifExists: true })
+    await theirs.set('s', { n: 3, user: 'bob' })
+    await theirs.listUser('ann')
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('a repair that fails (timeout, disconnect) is made good by the next write of that session', async () => {
+    const p = prefix()
+    const theirs = open({ client, prefix: p })
+    const race = racing()
+    const mine = open({ client: race.client, prefix: p })
+    await theirs.set('s', { n: 1, user: 'ann' })
+    await mine.get('s')
+    await theirs.set('s', { n: 2, user: 'bob' })
+    race.refuse = new Set(['EVALSHA', 'EVAL'])
+    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
+    race.refuse = new Set()
+    // The next set of this process reads the owner from the owners hash and moves the index.
+    await mine.set('s', { n: 4, user: 'ann' })
+    await theirs.set('s', { n: 5, user: 'ann' })
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('fixed expiry: an extension written in between is kept, as the compare-and-set keeps it', async () => {
+    let clock = 1_000_000_000
+    const day = 86_400_000
+    const p = prefix()
+    const mine = open({ client, prefix: p }, { expiry: 'fixed', now: () => clock })
+    // e.g. a process still on the sliding config during a rolling deploy, or a restore()
+    const theirs = open({ client, prefix: p }, { now: () => clock })
+    const first = await mine.set('s', { n: 1 })
+    clock += 3_600_000
+    expect(await theirs.touch('s')).toBe(true)
+    const extended = (await theirs.get('s'))!.expiresAt
+    expect(extended).toBe(clock + day)
+    const written = await mine.set('s', { n: 2 })
+    // The CAS path: the retry on the extended record keeps its (fixed, live) expiry.
+    expect(first.expiresAt).toBe(1_000_000_000 + day)
+    expect(written.expiresAt).toBe(extended)
+    expect((await theirs.get('s'))!.expiresAt).toBe(extended)
+  })
+
+  it('the session evicted between the SET and the repair: the owner keeps its entry for the sweep', async () => {
+    const p = prefix()
+    const race = racing()
+    const mine = open({ client: race.client, prefix: p })
+    const theirs = open({ client, prefix: p })
+    await mine.set('s', { n: 1, user: 'ann' })
+    await theirs.set('s', { n: 2, user: 'bob' })
+    const key = (mine.backend as RedisBackend).keys.session('s')
+    race.interpose = () => client.del(key) // eviction (volatile-lru) or native expiry
+    await mine.set('s', { n: 3, user: 'ann' })
+    expect(await verify(mine)).toEqual([])
   })
 })
