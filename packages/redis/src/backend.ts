@@ -133,11 +133,11 @@ export class RedisBackend implements Backend {
   /** Blind writes use `SET ... GET` (Redis 6.2); off once the server refuses it. */
   #blindWrites = true
   /**
-   * Ids whose blind write may have landed without its repair (a command failed in between): their
-   * indexes may still follow the replaced record, so their next write reads the owner from the
-   * owners hash and lowers the expiry entry, which puts both right.
+   * Ids whose blind write may have landed without its repair (a command failed in between), with
+   * the users whose sets may hold them wrongly: before their next update, the repair script makes
+   * their indexes follow the record stored (see #tidy).
    */
-  readonly #suspect = new Set<string>()
+  readonly #suspect = new Map<string, Set<string>>()
   /** Updates that failed for want of a reply, per id, while others of that id waited. */
   readonly #timeouts = new Map<string, number>()
   #opening: Promise<void> | undefined
@@ -351,6 +351,8 @@ export class RedisBackend implements Backend {
     const recentMs = options?.recentMs
     const bucket = this.keys.bucketOf(id)
     const key = this.keys.sessionBase(bucket) + id
+    const suspect = this.#suspect.get(id)
+    if (suspect !== undefined) await this.#tidy(id, bucket, suspect)
     let seen: Snapshot = this.#hints.get(id) ?? ABSENT
     /** `seen` was read from Redis in this call, not taken from the hints. */
     let fresh = false
@@ -387,7 +389,7 @@ export class RedisBackend implements Backend {
       /** A `set` whose indexes stay as seen: a plain SET may write it (see #blind). */
       let blind: StoredSession | undefined
       // The owner as seen, or '' to read it from the owners hash.
-      const owner = current === undefined || this.#suspect.has(id) ? '' : `=${current.userId ?? ''}`
+      const owner = current === undefined ? '' : `=${current.userId ?? ''}`
       if (next === undefined) args = [id, expected, 'c']
       else if (next === null) {
         // The token proves the record is the one seen, so its owner is known: no owners lookup.
@@ -443,7 +445,7 @@ export class RedisBackend implements Backend {
         )
       } catch (error) {
         // A SET that got no reply may have run.
-        if (blind !== undefined) this.#suspected(id)
+        if (blind !== undefined) this.#suspected(id, [blind.userId])
         throw this.#failed(id, error)
       }
       if (reply instanceof Replaced) {
@@ -454,7 +456,6 @@ export class RedisBackend implements Backend {
         })
       }
       if (reply === 1) {
-        this.#suspect.delete(id)
         if (next === undefined) return current
         if (next === null) {
           this.#hints.delete(id)
@@ -507,16 +508,24 @@ export class RedisBackend implements Backend {
       .then(
         (old) => {
           if (old === null) {
-            return next.userId === undefined ? 0 : this.#unlist(connection, id, bucket, next.userId)
+            if (next.userId === undefined) return 0
+            return this.#unlist(connection, id, bucket, next.userId).then(() => 0 as const)
           }
           return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
         },
         (error: unknown) => {
           if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error'))
             throw error
-          // Redis before 6.2 has no SET ... GET: the lean script, from now on.
+          // Redis before 6.2 has no SET ... GET: the lean script, from now on. Its SADD was sent:
+          // taken back unless the script wrote.
           this.#blindWrites = false
-          return scripts.replace.run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
+          return scripts.replace
+            .run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
+            .then((reply) =>
+              reply === 1 || next.userId === undefined
+                ? reply
+                : this.#unlist(connection, id, bucket, next.userId).then(() => reply),
+            )
         },
       )
     return added === undefined ? written : Promise.all([written, added]).then(([reply]) => reply)
@@ -525,20 +534,44 @@ export class RedisBackend implements Backend {
   /**
    * A blind write found no session and wrote nothing, but its SADD added `id` to `userId`'s set:
    * the repair script takes it out again unless the session (created meanwhile) or the owners
-   * hash names that user. Resolves to 0 (nothing written); a failure leaves one member too many,
-   * which destroyUser skips (it checks each session's owner) and reads remove.
+   * hash names that user. Never fails: on a failure the id is suspect (see #tidy).
    */
-  #unlist(connection: Connection, id: string, bucket: number, userId: string): Promise<0> {
-    return scripts.repair
-      .run(
-        connection,
-        [this.keys.sessionBase(bucket) + id, this.keys.expiry(bucket), this.keys.owners(bucket)],
-        [id, '', '', userId],
-      )
-      .then(
-        () => 0 as const,
-        () => 0 as const,
-      )
+  #unlist(connection: Connection, id: string, bucket: number, userId: string): Promise<void> {
+    return this.#reindex(connection, id, bucket, ['', userId]).then(
+      () => undefined,
+      () => this.#suspected(id, [userId]),
+    )
+  }
+
+  /** The repair script without a write: `id`'s indexes follow its record; `users` lose it. */
+  #reindex(
+    connection: Connection,
+    id: string,
+    bucket: number,
+    users: readonly [string, string],
+  ): Promise<unknown> {
+    return scripts.repair.run(
+      connection,
+      [this.keys.sessionBase(bucket) + id, this.keys.expiry(bucket), this.keys.owners(bucket)],
+      [id, '', ...users],
+    )
+  }
+
+  /**
+   * Before an update or delete of a suspect id: its indexes follow its record again, and the users its
+   * failed blind writes may have left it with lose it (two per script run). The script writes no
+   * session key, so the read cache has nothing to drop.
+   */
+  async #tidy(id: string, bucket: number, users: Set<string>): Promise<void> {
+    const list = [...users]
+    try {
+      for (let i = 0; i === 0 || i < list.length; i += 2) {
+        await this.#reindex(this.#connection, id, bucket, [list[i]!, list[i + 1] ?? ''])
+      }
+    } catch (error) {
+      throw this.#failed(id, error)
+    }
+    if (this.#suspect.get(id) === users) this.#suspect.delete(id)
   }
 
   /**
@@ -599,10 +632,9 @@ export class RedisBackend implements Backend {
         ),
       )
     } catch (error) {
-      this.#suspected(id)
+      this.#suspected(id, [old?.userId, ours.userId])
       throw this.#failed(id, error)
     }
-    this.#suspect.delete(id)
     if (reply !== 1) {
       this.#observe(id, reply === 0 ? null : reply, undefined, epoch)
       return ours
@@ -617,10 +649,15 @@ export class RedisBackend implements Backend {
     return target
   }
 
-  /** `id`'s indexes may not follow its record (see #suspect); the set stays bounded. */
-  #suspected(id: string): void {
-    if (this.#suspect.size >= MAX_SUSPECT) this.#suspect.clear()
-    this.#suspect.add(id)
+  /** `id`'s indexes may not follow its record (see #suspect); the map stays bounded. */
+  #suspected(id: string, users: readonly (string | undefined)[]): void {
+    let held = this.#suspect.get(id)
+    if (held === undefined) {
+      if (this.#suspect.size >= MAX_SUSPECT) this.#suspect.clear()
+      held = new Set()
+      this.#suspect.set(id, held)
+    }
+    for (const user of users) if (user !== undefined) held.add(user)
   }
 
   /**
@@ -726,6 +763,8 @@ export class RedisBackend implements Backend {
 
   async delete(id: string): Promise<StoredSession | undefined> {
     const bucket = this.keys.bucketOf(id)
+    const suspect = this.#suspect.get(id)
+    if (suspect !== undefined) await this.#tidy(id, bucket, suspect)
     try {
       const [removed] = await this.#tracked(id, (connection) =>
         scripts.remove.run<Buffer | 0>(

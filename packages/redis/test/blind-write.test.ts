@@ -61,6 +61,16 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     }
     return race
   }
+  /** A client of a server before Redis 6.2, which refuses SET ... GET. */
+  const withoutSetGet = () => ({
+    sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+      sent.push(String(args[0]))
+      if (String(args[0]) === 'SET' && args.includes('GET')) {
+        return Promise.reject(new Error('ERR syntax error'))
+      }
+      return client.sendCommand<T>(args, options)
+    },
+  })
   const trips = async (run: () => Promise<unknown>) => {
     sent.length = 0
     await run()
@@ -233,15 +243,7 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
 
   it('a server without SET ... GET (before Redis 6.2): the set falls back to the script, for good', async () => {
     const p = prefix()
-    const old = {
-      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-        sent.push(String(args[0]))
-        if (String(args[0]) === 'SET' && args.includes('GET')) {
-          return Promise.reject(new Error('ERR syntax error'))
-        }
-        return client.sendCommand<T>(args, options)
-      },
-    }
+    const old = withoutSetGet()
     const store = open({ client: old, prefix: p })
     await store.set('s', { n: 1 })
     expect(await trips(() => store.set('s', { n: 2 }))).toBe('SET EVALSHA')
@@ -340,4 +342,63 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     await mine.set('s', { n: 3, user: 'ann' })
     expect(await verify(mine)).toEqual([])
   })
+
+  it.each([
+    ['sets it for bob', (s: SessionStore<SessionData>) => s.set('s', { n: 4, user: 'bob' })],
+    ['sets it with no user', (s: SessionStore<SessionData>) => s.set('s', { n: 4 })],
+    ['sets it for cat', (s: SessionStore<SessionData>) => s.set('s', { n: 4, user: 'cat' })],
+    ['keeps ann', (s: SessionStore<SessionData>) => s.set('s', { n: 4, user: 'ann' })],
+    ['destroys it', (s: SessionStore<SessionData>) => s.destroy('s')],
+  ] as const)(
+    'after a failed check, the next update of that session (it %s) heals the indexes',
+    async (_, next) => {
+      const p = prefix()
+      const theirs = open({ client, prefix: p })
+      const race = racing()
+      const mine = open({ client: race.client, prefix: p })
+      await theirs.set('s', { n: 1, user: 'ann' })
+      await mine.get('s')
+      await theirs.set('s', { n: 2, user: 'bob' })
+      race.refuse = new Set(['EVALSHA', 'EVAL'])
+      await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
+      race.refuse = new Set()
+      await next(mine)
+      expect(await verify(mine)).toEqual([])
+    },
+  )
+
+  it("after a failed check and another process's write, the next update still heals the indexes", async () => {
+    const p = prefix()
+    const theirs = open({ client, prefix: p })
+    const race = racing()
+    const mine = open({ client: race.client, prefix: p })
+    await theirs.set('s', { n: 1, user: 'ann' })
+    await mine.get('s')
+    await theirs.set('s', { n: 2, user: 'bob' })
+    race.refuse = new Set(['EVALSHA', 'EVAL'])
+    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
+    race.refuse = new Set()
+    // Their hint is bob's record: their write finds ann's and moves the index from ann to cat.
+    await theirs.set('s', { n: 4, user: 'cat' })
+    await mine.set('s', { n: 5, user: 'cat' })
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it.each([
+    ['racing a destroy', 'destroy'],
+    ['over a session another process gave bob, expired by this clock', 'expired'],
+  ] as const)(
+    'before Redis 6.2, a set with ifExists %s leaves no user-set member',
+    async (_, how) => {
+      const day = 86_400_000
+      const p = prefix()
+      const mine = open({ client: withoutSetGet(), prefix: p }, { now: () => 10 * day })
+      const theirs = open({ client, prefix: p }, { now: () => 8 * day })
+      await mine.set('s', { n: 1, user: 'ann' })
+      if (how === 'destroy') await theirs.destroy('s')
+      else await theirs.set('s', { n: 2, user: 'bob' })
+      expect(await mine.set('s', { n: 3, user: 'ann' }, { ifExists: true })).toBeUndefined()
+      expect(await verify(mine)).toEqual([])
+    },
+  )
 })
