@@ -71,6 +71,23 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
       return client.sendCommand<T>(args, options)
     },
   })
+  /**
+   * Two processes on one prefix, `mine` holding ann's record, which `theirs` then gives bob; then
+   * mine's set for ann replaces bob's record blind, and its check (the repair script) fails.
+   */
+  const failedCheck = async () => {
+    const p = prefix()
+    const theirs = open({ client, prefix: p })
+    const race = racing()
+    const mine = open({ client: race.client, prefix: p })
+    await theirs.set('s', { n: 1, user: 'ann' })
+    await mine.get('s')
+    await theirs.set('s', { n: 2, user: 'bob' })
+    race.refuse = new Set(['EVALSHA', 'EVAL'])
+    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
+    race.refuse = new Set()
+    return { mine, theirs }
+  }
   const trips = async (run: () => Promise<unknown>) => {
     sent.length = 0
     await run()
@@ -295,17 +312,8 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   })
 
   it('a repair that fails (timeout, disconnect) is made good by the next write of that session', async () => {
-    const p = prefix()
-    const theirs = open({ client, prefix: p })
-    const race = racing()
-    const mine = open({ client: race.client, prefix: p })
-    await theirs.set('s', { n: 1, user: 'ann' })
-    await mine.get('s')
-    await theirs.set('s', { n: 2, user: 'bob' })
-    race.refuse = new Set(['EVALSHA', 'EVAL'])
-    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
-    race.refuse = new Set()
-    // The next set of this process reads the owner from the owners hash and moves the index.
+    const { mine, theirs } = await failedCheck()
+    // The next set of this process first makes the indexes follow the record.
     await mine.set('s', { n: 4, user: 'ann' })
     await theirs.set('s', { n: 5, user: 'ann' })
     expect(await verify(mine)).toEqual([])
@@ -352,32 +360,14 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   ] as const)(
     'after a failed check, the next update of that session (it %s) heals the indexes',
     async (_, next) => {
-      const p = prefix()
-      const theirs = open({ client, prefix: p })
-      const race = racing()
-      const mine = open({ client: race.client, prefix: p })
-      await theirs.set('s', { n: 1, user: 'ann' })
-      await mine.get('s')
-      await theirs.set('s', { n: 2, user: 'bob' })
-      race.refuse = new Set(['EVALSHA', 'EVAL'])
-      await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
-      race.refuse = new Set()
+      const { mine } = await failedCheck()
       await next(mine)
       expect(await verify(mine)).toEqual([])
     },
   )
 
   it("after a failed check and another process's write, the next update still heals the indexes", async () => {
-    const p = prefix()
-    const theirs = open({ client, prefix: p })
-    const race = racing()
-    const mine = open({ client: race.client, prefix: p })
-    await theirs.set('s', { n: 1, user: 'ann' })
-    await mine.get('s')
-    await theirs.set('s', { n: 2, user: 'bob' })
-    race.refuse = new Set(['EVALSHA', 'EVAL'])
-    await expect(mine.set('s', { n: 3, user: 'ann' })).rejects.toThrow(/refused/)
-    race.refuse = new Set()
+    const { mine, theirs } = await failedCheck()
     // Their hint is bob's record: their write finds ann's and moves the index from ann to cat.
     await theirs.set('s', { n: 4, user: 'cat' })
     await mine.set('s', { n: 5, user: 'cat' })
