@@ -358,8 +358,6 @@ export class RedisBackend implements Backend {
     let fresh = false
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = seen.session
-      // The clock before `mutate` reads it: a blind write's repair bounds the expiry's drift.
-      const before = options?.blind === true ? clockOf(options) : 0
       // The store's mutations are mostly synchronous: no microtask for those.
       let next = mutate(current)
       if (next instanceof Promise) next = await next
@@ -449,11 +447,7 @@ export class RedisBackend implements Backend {
         throw this.#failed(id, error)
       }
       if (reply instanceof Replaced) {
-        return this.#repair(id, bucket, key, mutate, options, before, reply.record, {
-          token,
-          session: blind!,
-          corrupt: false,
-        })
+        return this.#repair(id, bucket, key, mutate, options, current!, reply.record, token, blind!)
       }
       if (reply === 1) {
         if (next === undefined) return current
@@ -461,10 +455,7 @@ export class RedisBackend implements Backend {
           this.#hints.delete(id)
           return undefined
         }
-        const written: Snapshot = { token, session: next, corrupt: false }
-        if (epoch !== undefined) written.epoch = epoch
-        this.#hints.set(id, written)
-        return next
+        return this.#remember(id, token, next, epoch)
       }
       // The script sent the current record (never the one seen): that is the hint now.
       seen = this.#observe(id, reply === 0 ? null : reply, undefined, epoch)
@@ -495,40 +486,37 @@ export class RedisBackend implements Backend {
     next: StoredSession,
   ): Promise<1 | 0 | Replaced | Buffer> {
     const [, record, ttl] = replaceArgs
+    const { userId } = next
     // Sent first: one connection keeps the order.
     let added: Promise<number> | undefined
-    if (next.userId !== undefined) {
-      const user = this.keys.user(bucket, next.userId)
+    if (userId !== undefined) {
+      const user = this.keys.user(bucket, userId)
       added = connection.send<number>(user, ['SADD', user, id])
       // Should sending the SET throw, nothing else would await this one.
       void added.catch(() => undefined)
     }
-    const written = connection
+    const sent: Promise<1 | 0 | Replaced | Buffer> = connection
       .send<Buffer | null>(key, ['SET', key, record!, 'PX', ttl!, 'XX', 'GET'], true)
       .then(
-        (old) => {
-          if (old === null) {
-            if (next.userId === undefined) return 0
-            return this.#unlist(connection, id, bucket, next.userId).then(() => 0 as const)
-          }
+        (old): 1 | 0 | Replaced => {
+          if (old === null) return 0
           return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
         },
         (error: unknown) => {
           if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error'))
             throw error
-          // Redis before 6.2 has no SET ... GET: the lean script, from now on. Its SADD was sent:
-          // taken back unless the script wrote.
+          // Redis before 6.2 has no SET ... GET: the lean script, from now on.
           this.#blindWrites = false
-          return scripts.replace
-            .run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
-            .then((reply) =>
-              reply === 1 || next.userId === undefined
-                ? reply
-                : this.#unlist(connection, id, bucket, next.userId).then(() => reply),
-            )
+          return scripts.replace.run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
         },
       )
-    return added === undefined ? written : Promise.all([written, added]).then(([reply]) => reply)
+    if (added === undefined) return sent
+    // Nothing written (no session, or the script's compare failed): the SADD is taken back.
+    return Promise.all([sent, added]).then(([reply]) =>
+      reply === 1 || reply instanceof Replaced
+        ? reply
+        : this.#unlist(connection, id, bucket, userId!).then(() => reply),
+    )
   }
 
   /**
@@ -565,9 +553,10 @@ export class RedisBackend implements Backend {
   async #tidy(id: string, bucket: number, users: Set<string>): Promise<void> {
     const list = [...users]
     try {
-      for (let i = 0; i === 0 || i < list.length; i += 2) {
-        await this.#reindex(this.#connection, id, bucket, [list[i]!, list[i + 1] ?? ''])
-      }
+      do {
+        const [a = '', b = ''] = list.splice(0, 2)
+        await this.#reindex(this.#connection, id, bucket, [a, b])
+      } while (list.length > 0)
     } catch (error) {
       throw this.#failed(id, error)
     }
@@ -575,12 +564,13 @@ export class RedisBackend implements Backend {
   }
 
   /**
-   * A blind write replaced `replaced`, not the record seen: another process wrote in between.
-   * `mutate` runs again on what was replaced, as a compare-and-set's retry would. When that
-   * gives the session written and the indexes (which follow the replaced record) fit it, the
-   * write stands as it is. Otherwise one script stores the retry's session, if the blind write's
-   * record is still there, and makes the indexes follow the session. A write that landed in
-   * between replaced ours, so it came after it: it stands.
+   * A blind write of `ours` (under `token`) replaced `replaced`, not the record `seen`: another
+   * process wrote in between. `mutate` runs on both at one moment, on the replaced record last (as
+   * a compare-and-set's retry would, and only its last run counts). When they agree and the
+   * indexes (which follow the replaced record) fit `ours`, the write stands as it is. Otherwise one
+   * script stores the retry's session, if the blind write's record is still there, and makes the
+   * indexes follow the session. A write that landed in between replaced ours, so it came after
+   * it: it stands.
    */
   async #repair(
     id: string,
@@ -588,32 +578,25 @@ export class RedisBackend implements Backend {
     key: string,
     mutate: SessionMutation,
     options: UpdateOptions | undefined,
-    before: number,
+    seen: StoredSession,
     replaced: Buffer,
-    written: Snapshot,
+    token: string,
+    ours: StoredSession,
   ): Promise<StoredSession | undefined> {
-    const ours = written.session!
     const old = parseRecord(id, replaced).session
+    let again = mutate(seen)
+    if (again instanceof Promise) again = await again
     let retried = mutate(old)
     if (retried instanceof Promise) retried = await retried
-    const args: (string | Buffer)[] = [
-      id,
-      `${written.token}\0`,
-      old?.userId ?? '',
-      ours.userId ?? '',
-    ]
-    let token = written.token
+    const args: (string | Buffer)[] = [id, `${token}\0`, old?.userId ?? '', ours.userId ?? '']
     let target: StoredSession | undefined = ours
     if (retried === undefined || retried === null) {
       // The retry writes nothing (a set with ifExists over a session no longer live): the blind
       // write must not keep it alive. An expired session and none are the same to the store.
       target = undefined
       args.push('')
-    } else if (old !== undefined && stands(ours, retried, clockOf(options) - before)) {
-      if (fits(ours, old)) {
-        this.#hints.set(id, written)
-        return ours
-      }
+    } else if (old !== undefined && again != null && sameStored(again, retried)) {
+      if (fits(ours, old)) return this.#remember(id, token, ours, undefined)
       // Only the indexes to move: the script writes nothing.
     } else {
       target = retried
@@ -643,10 +626,20 @@ export class RedisBackend implements Backend {
       this.#hints.delete(id)
       return undefined
     }
-    const stored: Snapshot = { token, session: target, corrupt: false }
-    if (epoch !== undefined) stored.epoch = epoch
-    this.#hints.set(id, stored)
-    return target
+    return this.#remember(id, token, target, epoch)
+  }
+
+  /** `session`, just written under `token`, is the hint (cached in `epoch`, if any). */
+  #remember(
+    id: string,
+    token: string,
+    session: StoredSession,
+    epoch: number | undefined,
+  ): StoredSession {
+    const written: Snapshot = { token, session, corrupt: false }
+    if (epoch !== undefined) written.epoch = epoch
+    this.#hints.set(id, written)
+    return session
   }
 
   /** `id`'s indexes may not follow its record (see #suspect); the map stays bounded. */
@@ -971,29 +964,18 @@ function toBuffer(value: Uint8Array): Buffer {
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
-/** The store's clock (UpdateOptions.now), else the system's. */
-function clockOf(options: UpdateOptions | undefined): number {
-  return options?.now === undefined ? Date.now() : options.now()
-}
-
 /** What a blind write replaced when that was not the record seen (see RedisBackend#blind). */
 class Replaced {
   constructor(readonly record: Buffer) {}
 }
 
-/**
- * Whether the session a blind write stored may stand for `retried`, what its mutation gives when
- * run again on the record it replaced: the same data, creation time and owner, and the same
- * expiry but for the clock's progress in between (`elapsed` ms at most).
- */
-function stands(written: StoredSession, retried: StoredSession, elapsed: number): boolean {
-  const drift = retried.expiresAt - written.expiresAt
+/** The same session to store: data, times and owner. */
+function sameStored(a: StoredSession, b: StoredSession): boolean {
   return (
-    retried.createdAt === written.createdAt &&
-    drift >= 0 &&
-    drift <= elapsed &&
-    (retried.userId ?? '') === (written.userId ?? '') &&
-    (retried.value === written.value || Buffer.compare(retried.value, written.value) === 0)
+    a.createdAt === b.createdAt &&
+    a.expiresAt === b.expiresAt &&
+    (a.userId ?? '') === (b.userId ?? '') &&
+    (a.value === b.value || Buffer.compare(a.value, b.value) === 0)
   )
 }
 

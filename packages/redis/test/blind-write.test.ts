@@ -136,8 +136,11 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
 
   it('another process wrote the same owner in between: the SET stands, last writer wins', async () => {
     const p = prefix()
-    const mine = open({ client: counting(), prefix: p })
-    const theirs = open({ client, prefix: p })
+    // A clock that stands still: the check runs the set on both records, and a millisecond
+    // passing between the two runs would make them differ (a script that writes the same).
+    const now = () => 1_000_000
+    const mine = open({ client: counting(), prefix: p }, { now })
+    const theirs = open({ client, prefix: p }, { now })
     await mine.set('s', { n: 1, user: 'ann' })
     await theirs.set('s', { n: 2, user: 'ann', by: 'them' })
     expect(await trips(() => mine.set('s', { n: 3, user: 'ann' }))).toBe('SADD SET')
@@ -334,6 +337,27 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     const written = await mine.set('s', { n: 2 })
     // The CAS path: the retry on the extended record keeps its (fixed, live) expiry.
     expect(first.expiresAt).toBe(1_000_000_000 + day)
+    expect(written.expiresAt).toBe(extended)
+    expect((await theirs.get('s'))!.expiresAt).toBe(extended)
+  })
+
+  it('fixed expiry: an extension is kept even when the clock jumps during the SET', async () => {
+    let clock = 1_000_000_000
+    const p = prefix()
+    // Two hours pass while the SET is on its way (a paused process): more than the extension.
+    const jumping = {
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+        if (String(args[0]) === 'SET' && args.includes('GET')) clock += 2 * 3_600_000
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const mine = open({ client: jumping, prefix: p }, { expiry: 'fixed', now: () => clock })
+    const theirs = open({ client, prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1 })
+    clock += 3_600_000
+    expect(await theirs.touch('s')).toBe(true)
+    const extended = (await theirs.get('s'))!.expiresAt
+    const written = await mine.set('s', { n: 2 })
     expect(written.expiresAt).toBe(extended)
     expect((await theirs.get('s'))!.expiresAt).toBe(extended)
   })
