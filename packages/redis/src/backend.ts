@@ -384,8 +384,10 @@ export class RedisBackend implements Backend {
       let token = ''
       let script = scripts.compareAndSet
       let args: (string | Buffer)[]
-      /** A `set` whose indexes stay as seen: a plain SET may write it (see #blind). */
+      /** A `set` whose owner stays as seen: a plain SET may write it (see #blind). */
       let blind: StoredSession | undefined
+      let record: Buffer | string | undefined
+      let ttl = ''
       // The owner as seen, or '' to read it from the owners hash.
       const owner = current === undefined ? '' : `=${current.userId ?? ''}`
       if (next === undefined) args = [id, expected, 'c']
@@ -394,19 +396,16 @@ export class RedisBackend implements Backend {
         args = [id, expected, 'd', owner]
       } else {
         token = newToken()
-        const record = encodeRecord(token, next)
+        record = encodeRecord(token, next)
         // A time to live, not PXAT: the store's clock may be apart from the server's.
-        const ttl = String(ttlFrom(next.expiresAt, options?.now))
+        ttl = String(ttlFrom(next.expiresAt, options?.now))
         const user = next.userId ?? ''
-        if (
-          owner !== '' &&
-          user === (current!.userId ?? '') &&
-          next.expiresAt >= current!.expiresAt
-        ) {
+        const sameOwner = owner !== '' && user === (current!.userId ?? '')
+        if (options?.blind === true && sameOwner) blind = next
+        if (sameOwner && next.expiresAt >= current!.expiresAt) {
           // Neither index changes: the lean script, one key, or no script at all.
           script = scripts.replace
           args = [expected, record, ttl]
-          if (options?.blind === true) blind = next
         } else {
           args = [
             id,
@@ -433,7 +432,18 @@ export class RedisBackend implements Backend {
           (connection, tracked) =>
             // The read cache's connection keeps the script: a SET would end the key's tracking.
             blind !== undefined && !tracked && this.#blindWrites
-              ? this.#blind(connection, id, bucket, key, args, seen.token, blind)
+              ? this.#blind(
+                  connection,
+                  id,
+                  bucket,
+                  key,
+                  record!,
+                  ttl,
+                  seen.token,
+                  blind,
+                  script !== scripts.replace,
+                  () => script.run<1 | 0 | Buffer>(connection, keys, args, true),
+                )
               : (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
                   connection,
                   keys,
@@ -467,25 +477,29 @@ export class RedisBackend implements Backend {
   }
 
   /**
-   * The write of a blind update (`UpdateOptions.blind`) whose indexes stay as seen: `SET XX GET`,
-   * a fraction of a script's cost on the server. It writes only over a stored session, and brings
+   * The write of a blind update (`UpdateOptions.blind`) with the owner as seen: `SET XX GET`, a
+   * fraction of a script's cost on the server. It writes only over a stored session, and brings
    * back what it replaced: 1 when that was the record seen (what the compare-and-set would have
    * done), 0 when nothing was stored (nothing written), else `Replaced` (see #repair). A user's
    * session is first added to its user set: should this process stop before a repair, the user
    * index then still holds it (a member too many is cleaned up on read; one too few would hide
-   * the session from destroyUser). `replaceArgs` are the lean script's, which a server without
-   * `SET ... GET` (before Redis 6.2) gets instead, replying as it does.
+   * the session from destroyUser). An expiry earlier than seen lowers the expiry entry after the
+   * SET, never before: a sweep in between could otherwise raise it to the old expiry (see
+   * #lowered). `fallback` is the compare-and-set, which a server without `SET ... GET` (before
+   * Redis 6.2) gets instead, replying as it does.
    */
   #blind(
     connection: Connection,
     id: string,
     bucket: number,
     key: string,
-    replaceArgs: (string | Buffer)[],
+    record: Buffer | string,
+    ttl: string,
     seenToken: string,
     next: StoredSession,
+    lower: boolean,
+    fallback: () => Promise<1 | 0 | Buffer>,
   ): Promise<1 | 0 | Replaced | Buffer> {
-    const [, record, ttl] = replaceArgs
     const { userId } = next
     // Sent first: one connection keeps the order.
     let added: Promise<number> | undefined
@@ -496,7 +510,7 @@ export class RedisBackend implements Backend {
       void added.catch(() => undefined)
     }
     const sent: Promise<1 | 0 | Replaced | Buffer> = connection
-      .send<Buffer | null>(key, ['SET', key, record!, 'PX', ttl!, 'XX', 'GET'], true)
+      .send<Buffer | null>(key, ['SET', key, record, 'PX', ttl, 'XX', 'GET'], true)
       .then(
         (old): 1 | 0 | Replaced => {
           if (old === null) return 0
@@ -505,17 +519,48 @@ export class RedisBackend implements Backend {
         (error: unknown) => {
           if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error'))
             throw error
-          // Redis before 6.2 has no SET ... GET: the lean script, from now on.
+          // Redis before 6.2 has no SET ... GET: the compare-and-set, from now on.
           this.#blindWrites = false
-          return scripts.replace.run<1 | 0 | Buffer>(connection, [key], replaceArgs, true)
+          return fallback()
         },
       )
-    if (added === undefined) return sent
+    // Awaited, so that a failure marks the id suspect before its next update begins.
+    const lowered = lower ? this.#lowered(connection, id, bucket, next) : undefined
+    if (added === undefined) {
+      return lowered === undefined ? sent : Promise.all([sent, lowered]).then(([reply]) => reply)
+    }
     // Nothing written (no session, or the script's compare failed): the SADD is taken back.
-    return Promise.all([sent, added]).then(([reply]) =>
+    return Promise.all([sent, added, lowered]).then(([reply]) =>
       reply === 1 || reply instanceof Replaced
         ? reply
         : this.#unlist(connection, id, bucket, userId!).then(() => reply),
+    )
+  }
+
+  /**
+   * Lowers `id`'s expiry entry to `next`'s expiry, if it is higher: `ZADD XX LT`, after a blind
+   * SET of `next` on the same connection. XX adds no entry for a session gone meanwhile (every
+   * live session has one). Should it fail after the SET wrote, the entry may be above the
+   * session's expiry: the id is suspect until #tidy reindexes it.
+   */
+  #lowered(connection: Connection, id: string, bucket: number, next: StoredSession): Promise<void> {
+    const expiry = this.keys.expiry(bucket)
+    let sent: Promise<unknown>
+    try {
+      sent = connection.send(expiry, ['ZADD', expiry, 'XX', 'LT', String(next.expiresAt), id])
+    } catch {
+      // Not sent (a client that throws): the entry stays where it was.
+      this.#suspected(id, [])
+      return Promise.resolve()
+    }
+    return sent.then(
+      () => undefined,
+      (error: unknown) => {
+        // A server before 6.2 refuses LT as it refuses SET ... GET: the fallback lowers the entry.
+        if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error')) {
+          this.#suspected(id, [])
+        }
+      },
     )
   }
 

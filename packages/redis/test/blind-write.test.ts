@@ -65,7 +65,8 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   const withoutSetGet = () => ({
     sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
       sent.push(String(args[0]))
-      if (String(args[0]) === 'SET' && args.includes('GET')) {
+      const name = String(args[0])
+      if ((name === 'SET' && args.includes('GET')) || (name === 'ZADD' && args.includes('LT'))) {
         return Promise.reject(new Error('ERR syntax error'))
       }
       return client.sendCommand<T>(args, options)
@@ -132,6 +133,134 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     const pttl = await client.pTTL(key)
     expect(pttl).toBeGreaterThan(store.options.maxAge - 60_000)
     expect(pttl).toBeLessThanOrEqual(store.options.maxAge)
+  })
+
+  /** The expiry entry of `id` (a lower bound of its expiry), or null. */
+  const entry = async (store: SessionStore<SessionData>, id: string) => {
+    const keys = (store.backend as RedisBackend).keys
+    const score = await client.zScore(keys.expiry(keys.bucketOf(id)), id)
+    return score === null ? null : Number(score)
+  }
+
+  it('a set that moves the expiry earlier is SET then ZADD XX LT, and lowers the entry', async () => {
+    const clock = 1_000_000_000
+    const p = prefix()
+    const store = open({ client: counting(), prefix: p }, { now: () => clock })
+    await store.set('warm', {})
+    await store.set('s', { n: 1, user: 'ann' }, { ttl: 60_000 })
+    expect(await entry(store, 's')).toBe(clock + 60_000)
+    // Earlier: the entry follows it down, after the SET, without a script.
+    expect(await trips(() => store.set('s', { n: 2, user: 'ann' }, { ttl: 30_000 }))).toBe(
+      'SADD SET ZADD',
+    )
+    expect(await entry(store, 's')).toBe(clock + 30_000)
+    expect((await store.get('s'))!.expiresAt).toBe(clock + 30_000)
+    // Later: one SET, and the entry stays where it is (a lower bound).
+    expect(await trips(() => store.set('s', { n: 3, user: 'ann' }, { ttl: 90_000 }))).toBe(
+      'SADD SET',
+    )
+    expect(await entry(store, 's')).toBe(clock + 30_000)
+    // Earlier than seen but not below the entry: ZADD LT leaves the entry alone.
+    expect(await trips(() => store.set('s', { n: 4 }, { ttl: 45_000 }))).toBe('EVALSHA')
+    expect(await trips(() => store.set('s', { n: 5 }, { ttl: 40_000 }))).toBe('SET ZADD')
+    expect(await entry(store, 's')).toBe(clock + 30_000)
+    expect((await store.get('s'))!.data).toEqual({ n: 5 })
+    expect(await verify(store)).toEqual([])
+    // The native expiry follows the record.
+    const pttl = await client.pTTL((store.backend as RedisBackend).keys.session('s'))
+    expect(pttl).toBeGreaterThan(30_000)
+    expect(pttl).toBeLessThanOrEqual(40_000)
+  })
+
+  it('an earlier expiry for a session deleted elsewhere adds no entry, and the set starts it again', async () => {
+    const clock = 1_000_000_000
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p }, { now: () => clock })
+    const theirs = open({ client, prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1 }, { ttl: 60_000 })
+    await theirs.destroy('s')
+    expect(await entry(mine, 's')).toBeNull()
+    // Nothing written, no entry added; then the compare-and-set creates the session.
+    expect(await trips(() => mine.set('s', { n: 2 }, { ttl: 30_000 }))).toBe('SET ZADD EVALSHA')
+    expect(await entry(mine, 's')).toBe(clock + 30_000)
+    expect((await theirs.get('s'))!.data).toEqual({ n: 2 })
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('an earlier expiry over a record written elsewhere: the entry fits whichever stands', async () => {
+    const clock = 1_000_000_000
+    const p = prefix()
+    const mine = open({ client: counting(), prefix: p }, { now: () => clock })
+    const theirs = open({ client, prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1, user: 'ann' }, { ttl: 60_000 })
+    // Another process moved it later, then signs it in as bob.
+    await theirs.set('s', { n: 2, user: 'ann' }, { ttl: 120_000 })
+    await theirs.set('s', { n: 3, user: 'bob' }, { ttl: 120_000 })
+    expect(await trips(() => mine.set('s', { n: 4, user: 'ann' }, { ttl: 30_000 }))).toBe(
+      'SADD SET ZADD EVALSHA',
+    )
+    expect((await theirs.get('s'))!.data).toEqual({ n: 4, user: 'ann' })
+    expect(await entry(mine, 's')).toBe(clock + 30_000)
+    expect((await mine.listUser('ann')).map((s) => s.id)).toEqual(['s'])
+    expect(await mine.listUser('bob')).toEqual([])
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('a sweep between the SET and the ZADD leaves the entry at the new expiry, never above it', async () => {
+    let clock = 1_000_000_000
+    const p = prefix()
+    let interpose: (() => Promise<unknown>) | undefined
+    let first: string | undefined
+    // Runs `interpose` between the SET and the ZADD, whichever is sent first.
+    const between = {
+      sendCommand: async <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+        const name = String(args[0])
+        if ((name === 'SET' || name === 'ZADD') && interpose !== undefined) {
+          if (first === undefined) first = name
+          else {
+            const run = interpose
+            interpose = undefined
+            await run()
+          }
+        }
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const mine = open({ client: between, prefix: p }, { now: () => clock })
+    const sweeper = open({ client, prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1 }, { ttl: 10_000 })
+    await mine.set('s', { n: 2 }, { ttl: 60_000 })
+    // The entry is a lower bound, due at +10 s; the session lives until +60 s.
+    expect(await entry(mine, 's')).toBe(clock + 10_000)
+    const start = clock
+    let swept: Awaited<ReturnType<typeof sweeper.prune>> | undefined
+    interpose = async () => {
+      clock = start + 20_000
+      // The entry is due: the sweep moves it up to the expiry stored at that moment.
+      swept = await sweeper.prune()
+    }
+    await mine.set('s', { n: 3 }, { ttl: 30_000 })
+    expect(swept).toMatchObject({ scanned: 1, deleted: 0 })
+    expect(await entry(mine, 's')).toBe(start + 30_000)
+    expect((await sweeper.get('s'))!.data).toEqual({ n: 3 })
+    expect(await verify(mine)).toEqual([])
+  })
+
+  it('a ZADD that fails after the SET wrote is made good before the next write of that session', async () => {
+    const clock = 1_000_000_000
+    const p = prefix()
+    const mine = open({ client: counting(new Set(['ZADD'])), prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1 }, { ttl: 60_000 })
+    // The SET wrote; the entry stays above the new expiry for now.
+    await mine.set('s', { n: 2 }, { ttl: 30_000 })
+    expect(await entry(mine, 's')).toBe(clock + 60_000)
+    expect(await verify(mine)).toEqual([
+      `session s: expiry entry ${clock + 60_000}, after the session's expiry ${clock + 30_000}`,
+    ])
+    // The next write reindexes the session first (a script), then writes.
+    expect(await trips(() => mine.set('s', { n: 3 }, { ttl: 40_000 }))).toBe('EVALSHA SET')
+    expect(await entry(mine, 's')).toBe(clock + 30_000)
+    expect(await verify(mine)).toEqual([])
   })
 
   it('another process wrote the same owner in between: the SET stands, last writer wins', async () => {
@@ -270,6 +399,10 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     expect((await store.get('s'))!.data).toEqual({ n: 2 })
     expect(await trips(() => store.set('s', { n: 3 }))).toBe('EVALSHA')
     expect((await store.get('s'))!.data).toEqual({ n: 3 })
+    // An earlier expiry too: the script lowers the entry.
+    expect(await trips(() => store.set('s', { n: 4 }, { ttl: 30_000 }))).toBe('EVALSHA')
+    const expiresAt = (await store.get('s'))!.expiresAt
+    expect(await entry(store, 's')).toBe(expiresAt)
     expect(await verify(store)).toEqual([])
   })
 
