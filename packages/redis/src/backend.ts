@@ -3,9 +3,9 @@
  * The Redis backend: the `Backend` port of @levelsession/core on a node-redis 5 client or
  * cluster client. A session is one string key with native expiry (a read is one GET); each
  * bucket of sessions keeps an expiry index and a user index in its own hash slot, and every
- * change to a session and its index entries is one Lua script (or a `SET … XX GET` checked after
- * the fact, for a set that moves no index entry), so indexes stay exact across any number of
- * processes and hosts.
+ * change to a session and its index entries is one Lua script (or, for a set that keeps the
+ * owner, a `SET … XX GET` checked after the fact and, when the expiry moves earlier, a
+ * `ZADD … XX LT` right after it), so indexes stay exact across any number of processes and hosts.
  */
 import {
   type Backend,
@@ -132,6 +132,8 @@ export class RedisBackend implements Backend {
   readonly #commandTimeout: number | undefined
   /** Blind writes use `SET ... GET` (Redis 6.2); off once the server refuses it. */
   #blindWrites = true
+  /** Whether the server takes `ZADD … LT` (a proxy may refuse it while taking `SET … GET`). */
+  #blindLowers = true
   /**
    * Ids whose blind write may have landed without its repair (a command failed in between), with
    * the users whose sets may hold them wrongly: before their next update, the repair script makes
@@ -401,8 +403,9 @@ export class RedisBackend implements Backend {
         ttl = String(ttlFrom(next.expiresAt, options?.now))
         const user = next.userId ?? ''
         const sameOwner = owner !== '' && user === (current!.userId ?? '')
-        if (options?.blind === true && sameOwner) blind = next
-        if (sameOwner && next.expiresAt >= current!.expiresAt) {
+        const later = sameOwner && next.expiresAt >= current!.expiresAt
+        if (options?.blind === true && sameOwner && (later || this.#blindLowers)) blind = next
+        if (later) {
           // Neither index changes: the lean script, one key, or no script at all.
           script = scripts.replace
           args = [expected, record, ttl]
@@ -556,10 +559,14 @@ export class RedisBackend implements Backend {
     return sent.then(
       () => undefined,
       (error: unknown) => {
-        // A server before 6.2 refuses LT as it refuses SET ... GET: the fallback lowers the entry.
-        if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error')) {
-          this.#suspected(id, [])
+        if (error instanceof Error && error.message.startsWith('ERR syntax error')) {
+          // A server before 6.2 refuses LT as it refuses SET ... GET, whose refusal (handled
+          // first: replies come in order) sends the compare-and-set, which lowers the entry.
+          if (!this.#blindWrites) return
+          // SET ... GET taken, LT not: the script lowers entries from now on.
+          this.#blindLowers = false
         }
+        this.#suspected(id, [])
       },
     )
   }

@@ -263,6 +263,31 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     expect(await verify(mine)).toEqual([])
   })
 
+  it('a server that takes SET ... GET but refuses ZADD ... LT: healed, then the script lowers', async () => {
+    const clock = 1_000_000_000
+    const p = prefix()
+    const noLt = {
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+        sent.push(String(args[0]))
+        if (String(args[0]) === 'ZADD' && args.includes('LT')) {
+          return Promise.reject(new Error('ERR syntax error'))
+        }
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const mine = open({ client: noLt, prefix: p }, { now: () => clock })
+    await mine.set('s', { n: 1 }, { ttl: 60_000 })
+    expect(await trips(() => mine.set('s', { n: 2 }, { ttl: 30_000 }))).toBe('SET ZADD')
+    // The next write reindexes first; a later expiry is still one SET.
+    expect(await trips(() => mine.set('s', { n: 3 }, { ttl: 40_000 }))).toBe('EVALSHA SET')
+    expect(await entry(mine, 's')).toBe(clock + 30_000)
+    expect(await verify(mine)).toEqual([])
+    // An earlier expiry takes the compare-and-set from now on.
+    expect(await trips(() => mine.set('s', { n: 4 }, { ttl: 20_000 }))).toBe('EVALSHA')
+    expect(await entry(mine, 's')).toBe(clock + 20_000)
+    expect(await verify(mine)).toEqual([])
+  })
+
   it('another process wrote the same owner in between: the SET stands, last writer wins', async () => {
     const p = prefix()
     // A clock that stands still: the check runs the set on both records, and a millisecond
