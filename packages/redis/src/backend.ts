@@ -425,35 +425,35 @@ export class RedisBackend implements Backend {
       }
       let reply: 1 | 0 | Buffer | Replaced
       let epoch: number | undefined
+      const keys = (): string[] =>
+        script === scripts.replace
+          ? [key]
+          : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
+      const send = (connection: Connection, tracked: boolean): Promise<1 | 0 | Buffer | Replaced> =>
+        // The read cache's connection keeps the script: a SET would end the key's tracking.
+        blind !== undefined && !tracked && this.#blindWrites
+          ? this.#blind(
+              connection,
+              id,
+              bucket,
+              key,
+              record!,
+              ttl,
+              seen.token,
+              blind,
+              script !== scripts.replace,
+              () => script.run<1 | 0 | Buffer>(connection, keys(), args, true),
+            )
+          : (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
+              connection,
+              keys(),
+              args,
+              true,
+            )
       try {
-        const keys =
-          script === scripts.replace
-            ? [key]
-            : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
-        ;[reply, epoch] = await this.#tracked<1 | 0 | Buffer | Replaced>(
-          id,
-          (connection, tracked) =>
-            // The read cache's connection keeps the script: a SET would end the key's tracking.
-            blind !== undefined && !tracked && this.#blindWrites
-              ? this.#blind(
-                  connection,
-                  id,
-                  bucket,
-                  key,
-                  record!,
-                  ttl,
-                  seen.token,
-                  blind,
-                  script !== scripts.replace,
-                  () => script.run<1 | 0 | Buffer>(connection, keys, args, true),
-                )
-              : (tracked ? scripts.TRACKED.get(script)! : script).run<1 | 0 | Buffer>(
-                  connection,
-                  keys,
-                  args,
-                  true,
-                ),
-        )
+        // Without a read cache, no wrapper: one await less on every write.
+        if (this.#tracker === undefined) reply = await send(this.#connection, false)
+        else [reply, epoch] = await this.#tracked(id, send)
       } catch (error) {
         // A SET that got no reply may have run.
         if (blind !== undefined) this.#suspected(id, [blind.userId])
@@ -512,21 +512,21 @@ export class RedisBackend implements Backend {
       // Should sending the SET throw, nothing else would await this one.
       void added.catch(() => undefined)
     }
-    const sent: Promise<1 | 0 | Replaced | Buffer> = connection
-      .send<Buffer | null>(key, ['SET', key, record, 'PX', ttl, 'XX', 'GET'], true)
-      .then(
-        (old): 1 | 0 | Replaced => {
-          if (old === null) return 0
-          return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
-        },
-        (error: unknown) => {
-          if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error'))
-            throw error
-          // Redis before 6.2 has no SET ... GET: the compare-and-set, from now on.
-          this.#blindWrites = false
-          return fallback()
-        },
-      )
+    const sent = connection.sendMap<Buffer | null, 1 | 0 | Replaced | Buffer>(
+      key,
+      ['SET', key, record, 'PX', ttl, 'XX', 'GET'],
+      true,
+      (old) => {
+        if (old === null) return 0
+        return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
+      },
+      (error) => {
+        if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error')) throw error
+        // Redis before 6.2 has no SET ... GET: the compare-and-set, from now on.
+        this.#blindWrites = false
+        return fallback()
+      },
+    )
     // Awaited, so that a failure marks the id suspect before its next update begins.
     const lowered = lower ? this.#lowered(connection, id, bucket, next) : undefined
     if (added === undefined) {

@@ -97,7 +97,12 @@ export class Connection {
   }
 
   /** `reply`, or the window's timeout error if the window's deadline comes first. */
-  #bound<T, R>(reply: Promise<T>, window: Window, map: (reply: T) => R): Promise<R> {
+  #bound<T, R>(
+    reply: Promise<T>,
+    window: Window,
+    map: (reply: T) => R,
+    recover: ((error: unknown) => R | Promise<R>) | undefined,
+  ): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       window.pending.add(reject)
       reply.then(
@@ -112,9 +117,14 @@ export class Connection {
         },
         (error: unknown) => {
           window.pending.delete(reject)
-          // node-redis rejects with Errors; pass them on as they are.
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          reject(error)
+          try {
+            if (recover === undefined) throw error
+            resolve(recover(error))
+          } catch (failed) {
+            // node-redis rejects with Errors; pass them on as they are.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+            reject(failed)
+          }
         },
       )
     })
@@ -133,10 +143,17 @@ export class Connection {
   }
 
   /**
-   * `send`, with the reply passed through `map` (which may throw) before the promise settles:
-   * the caller's continuation without a promise of its own.
+   * `send`, with the reply passed through `map` (which may throw) before the promise settles, and
+   * Redis's refusal through `recover` when given (a timeout is not passed to it): the caller's
+   * continuation without a promise of its own.
    */
-  sendMap<T, R>(key: string, args: Argument[], binary: boolean, map: (reply: T) => R): Promise<R> {
+  sendMap<T, R>(
+    key: string,
+    args: Argument[],
+    binary: boolean,
+    map: (reply: T) => R,
+    recover?: (error: unknown) => R | Promise<R>,
+  ): Promise<R> {
     const client = this.#client
     const timeout = this.#timeout
     const window = timeout === undefined ? undefined : this.#currentWindow(timeout)
@@ -150,7 +167,9 @@ export class Connection {
     const reply = isCluster(client)
       ? client.sendCommand<T>(key, false, args, commandOptions)
       : client.sendCommand<T>(args, commandOptions)
-    return window === undefined ? reply.then(map) : this.#bound(reply, window, map)
+    return window === undefined
+      ? reply.then(map, recover)
+      : this.#bound(reply, window, map, recover)
   }
 
   /** Every key matching `pattern` on every master (SCAN; duplicates possible). */
@@ -170,7 +189,7 @@ export class Connection {
         const [next, keys] =
           timeout === undefined
             ? await scan
-            : await this.#bound(scan, this.#currentWindow(timeout), identity)
+            : await this.#bound(scan, this.#currentWindow(timeout), identity, undefined)
         cursor = next
         yield* keys
       } while (cursor !== '0')
