@@ -240,6 +240,28 @@ describe('stored data', () => {
     }
   })
 
+  it('a session loaded through createSession carries nothing its data or its JSON shows', async () => {
+    const store = await openStore()
+    const id = generateSessionId()
+    await store.set(id, sessionData({ views: 1 }))
+    const req = { sessionID: id, sessionStore: store } as unknown as Parameters<
+      typeof store.createSession
+    >[0]
+    const loaded = store.createSession(req, (await store.get(id))!)
+    expect(Object.keys(loaded).sort()).toEqual(['cookie', 'views'])
+    // express-session's own hidden fields, and no other name.
+    expect(Object.getOwnPropertyNames(loaded).sort()).toEqual(['cookie', 'id', 'req', 'views'])
+    expect(JSON.stringify(loaded)).toBe(JSON.stringify({ cookie: loaded.cookie, views: 1 }))
+    expect(Object.getOwnPropertySymbols({ ...loaded })).toEqual([])
+    // Its save is of a loaded session: written only while the session still exists.
+    await store.destroy(id)
+    await store.set(id, loaded)
+    expect(await store.get(id)).toBeNull()
+    // A session not loaded (new, or regenerated) is created.
+    await store.set(id, sessionData({ views: 2 }))
+    expect((await store.get(id))!.views).toBe(2)
+  })
+
   it('a codec can keep other Dates as Dates', async () => {
     const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
     const codec: Codec<Data> = {
