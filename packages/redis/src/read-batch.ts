@@ -5,6 +5,11 @@
  * about as much per command; 64 requests in flight then cost a few commands instead of 64. A load
  * issued alone is still a GET, and nothing waits for a timer: node-redis writes at the end of
  * the turn anyway, and the batch goes out before that.
+ *
+ * Without a read cache, a load made while no read is in flight or batched goes out at once as a
+ * GET of its own: a server's requests mostly read alone (one per socket read), and that read then
+ * costs no batch, waiter or scheduled flush (about 10 µs less main-thread CPU per lone read). Under
+ * load, reads are in flight all the time and every load is batched as above.
  */
 import type { Connection } from './connection.js'
 import type { Tracker } from './tracking.js'
@@ -38,6 +43,8 @@ export class ReadBatcher<R> {
   /** Open batches by group: one group on a single node; the bucket (one hash slot) on a cluster. */
   readonly #open = new Map<number, Batch<R>>()
   #scheduled = false
+  /** GET and MGET commands sent and not yet answered. */
+  #inFlight = 0
 
   constructor(
     connection: Connection,
@@ -49,8 +56,11 @@ export class ReadBatcher<R> {
     this.#loaded = loaded
   }
 
-  /** Reads `key` (the session `id`) in the current turn's batch for `group`. */
+  /** Reads `key` (the session `id`) at once, or in the current turn's batch for `group`. */
   load(id: string, key: string, group: number): Promise<R> {
+    if (this.#inFlight === 0 && !this.#scheduled && this.#tracker === undefined) {
+      return this.#alone(id, key)
+    }
     return new Promise<R>((resolve, reject) => {
       let batch = this.#open.get(group)
       if (batch === undefined) {
@@ -71,6 +81,25 @@ export class ReadBatcher<R> {
     })
   }
 
+  /** A GET of its own (see the module comment). */
+  #alone(id: string, key: string): Promise<R> {
+    this.#inFlight++
+    return this.#request<Buffer | null>(key, ['GET', key], undefined).then(
+      (record) => {
+        this.#inFlight--
+        return this.#loaded(id, record, undefined)
+      },
+      (error: unknown) => {
+        this.#inFlight--
+        // As in an MGET: a key of another type is no session (the client starts a new one).
+        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+          return this.#loaded(id, null, undefined)
+        }
+        throw error
+      },
+    )
+  }
+
   #flush(): void {
     this.#scheduled = false
     const batches = [...this.#open.values()]
@@ -87,12 +116,16 @@ export class ReadBatcher<R> {
     const tracker = this.#tracker?.active === true ? this.#tracker : undefined
     let ticket = 0
     if (tracker !== undefined) for (const waiter of waiters) ticket = tracker.begin(waiter.id)
+    this.#inFlight++
     this.#request<(Buffer | null)[]>(keys[0]!, ['MGET', ...keys], tracker).then(
-      (records) =>
+      (records) => {
+        this.#inFlight--
         waiters.forEach((waiter, i) =>
           this.#answer(waiter, records[i] ?? null, tracker?.end(waiter.id, ticket)),
-        ),
+        )
+      },
       (error: unknown) => {
+        this.#inFlight--
         if (tracker !== undefined)
           for (const waiter of waiters) tracker.end(waiter.id, ticket, false)
         // A cluster refuses a multi-key read of a slot being migrated (its keys are on two
@@ -107,9 +140,14 @@ export class ReadBatcher<R> {
   #get(key: string, waiter: Waiter<R>): void {
     const tracker = this.#tracker?.active === true ? this.#tracker : undefined
     const ticket = tracker?.begin(waiter.id) ?? 0
+    this.#inFlight++
     this.#request<Buffer | null>(key, ['GET', key], tracker).then(
-      (record) => this.#answer(waiter, record, tracker?.end(waiter.id, ticket)),
+      (record) => {
+        this.#inFlight--
+        this.#answer(waiter, record, tracker?.end(waiter.id, ticket))
+      },
       (error: unknown) => {
+        this.#inFlight--
         const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE')
         // A WRONGTYPE is a reply from Redis; a failure (a timeout) renews no lease.
         const epoch = tracker?.end(waiter.id, ticket, wrongType)

@@ -486,11 +486,13 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
     const sent: string[] = []
     let failMget = false
     let throwMget = false
+    let throwGet = false
     const counting = {
       sendCommand: <T>(args: readonly (string | Buffer)[], options?: object) => {
         sent.push(`${String(args[0])}:${args.length - 1}`)
         if (failMget && args[0] === 'MGET') return Promise.reject(new Error('MGET refused'))
         if (throwMget && args[0] === 'MGET') throw new Error('MGET thrown')
+        if (throwGet && args[0] === 'GET') throw new Error('GET thrown')
         return client.sendCommand<T>(args, options)
       },
     }
@@ -504,8 +506,8 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
 
     sent.length = 0
     const got = await Promise.all(Array.from({ length: 300 }, (_, i) => store.get(`s${i}`)))
-    // 300 loads in one turn: MGETs of at most 128 keys, nothing else.
-    expect(sent).toEqual(['MGET:128', 'MGET:128', 'MGET:44'])
+    // 300 loads in one turn: the first at once, alone, the rest in MGETs of at most 128 keys.
+    expect(sent).toEqual(['GET:1', 'MGET:128', 'MGET:128', 'MGET:43'])
     got.forEach((record, i) => {
       if (i === 7 || i === 8) expect(record).toBeUndefined()
       else expect(record?.data).toEqual({ i })
@@ -520,15 +522,26 @@ describe.skipIf(!hasRedisServer)('redis backend on a standalone server', () => {
 
     // A client that throws instead of rejecting fails the loads too: none is left hanging.
     throwMget = true
-    const thrown = await Promise.allSettled([store.get('s1'), store.get('s2')])
-    expect(thrown.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    const thrown = await Promise.allSettled([1, 2, 3].map((i) => store.get(`s${i}`)))
+    expect(thrown.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
     throwMget = false
+    throwGet = true
+    await expect(store.get('s1')).rejects.toMatchObject({ cause: { message: 'GET thrown' } })
+    throwGet = false
+    // ... and the next lone load still goes out at once.
+    sent.length = 0
+    expect((await store.get('s1'))?.data).toEqual({ i: 1 })
+    expect(sent).toEqual(['GET:1'])
+    // A key of another type read alone is no session, as in an MGET.
+    await client.del(keys.session('s9'))
+    await client.hSet(keys.session('s9'), 'f', 'v')
+    expect(await store.get('s9')).toBeUndefined()
 
     // A failed MGET fails every load of its batch, and only those.
     failMget = true
-    const results = await Promise.allSettled([store.get('s1'), store.get('s2')])
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
-    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+    const results = await Promise.allSettled([1, 2, 3].map((i) => store.get(`s${i}`)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected'])
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
       code: 'ERR_STORE_IO',
       cause: { message: 'MGET refused' },
     })

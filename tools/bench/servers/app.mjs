@@ -89,7 +89,8 @@ async function makeStore(variant) {
         variant === 'koa-level-redis' ? '@levelsession/koa' : '@levelsession/express'
       )
       const { createSessionStore } = await import('@levelsession/core')
-      const { redisBackend } = await import('@levelsession/redis')
+      // BENCH_REDIS_MODULE: another build's dist/esm/index.js, for an A/B of two builds in one run.
+      const { redisBackend } = await import(process.env.BENCH_REDIS_MODULE || '@levelsession/redis')
       const client = await redisClient()
       const core = createSessionStore({
         backend: redisBackend({
