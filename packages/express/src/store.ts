@@ -62,6 +62,8 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
    * Not a WeakMap: its entry cost about 1 µs per request, most of it in garbage collection.
    */
   readonly #loaded = Symbol('levelsession loaded cookie')
+  /** The loaded cookie of session objects that take no property (see createSession). */
+  #unmarked: WeakMap<object, unknown> | undefined
 
   /** Passes core's failures (e.g. a cleaner run) on, only while someone listens here. */
   readonly #forwardError = (error: Error): void => {
@@ -131,7 +133,7 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (this.core.options.codec === jsonCodec) expiresAsJSON(cookie)
     // A session this request loaded is written only while it still exists: deleted meanwhile
     // (signed out everywhere), it must not come back. New and regenerated sessions are created.
-    const loaded = Object.hasOwn(session, this.#loaded)
+    const loaded = Object.hasOwn(session, this.#loaded) || this.#unmarked?.has(session) === true
     return this.core.set(
       sid,
       { ...session, cookie },
@@ -156,7 +158,9 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     try {
       Object.defineProperty(created, this.#loaded, { value: loaded })
     } catch {
-      // A session object that takes no property (frozen): its touch and set take the slow path.
+      // A session object that takes no property (non-extensible, or a Proxy that refuses it):
+      // remembered aside, so its set still writes only over a live session.
+      ;(this.#unmarked ??= new WeakMap()).set(created, loaded)
     }
     return created
   }
@@ -183,7 +187,10 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (lifetime.expired) return this.core.destroy(sid)
     // The cookie this request loaded, unchanged: nothing to store but the expiry, so the stored
     // session need not be read and decoded (a concurrent change to it is kept either way).
-    if (sameCookie((session as Record<symbol, unknown>)[this.#loaded], cookie)) {
+    const loaded = Object.hasOwn(session, this.#loaded)
+      ? (session as Record<symbol, unknown>)[this.#loaded]
+      : this.#unmarked?.get(session)
+    if (sameCookie(loaded, cookie)) {
       return this.core.touch(sid, { ttl: lifetime.ttl })
     }
     const json = this.core.options.codec === jsonCodec

@@ -262,6 +262,34 @@ describe('stored data', () => {
     expect((await store.get(id))!.views).toBe(2)
   })
 
+  it('a loaded session object that takes no property is still written only while it exists', async () => {
+    const base = session.Store.prototype.createSession
+    type Req = Parameters<session.Store['createSession']>[0]
+    // A session object that takes no new property, as an app's createSession may hand back.
+    session.Store.prototype.createSession = function (this: session.Store, req: Req, data: Data) {
+      return Object.preventExtensions(base.call(this, req, data))
+    }
+    onTestFinished(() => {
+      session.Store.prototype.createSession = base
+    })
+    const store = await openStore()
+    const id = generateSessionId()
+    await store.set(id, sessionData({ views: 1 }))
+    const req = { sessionID: id, sessionStore: store } as unknown as Req
+    const loaded = store.createSession(req, (await store.get(id))!)
+    // Signed out everywhere while the request runs; then its save.
+    await store.destroy(id)
+    await store.set(id, loaded)
+    expect(await store.get(id)).toBeNull()
+    // A Proxy around a loaded session (change tracking) counts as loaded too.
+    session.Store.prototype.createSession = base
+    await store.set(id, sessionData({ views: 2 }))
+    const proxied = new Proxy(store.createSession(req, (await store.get(id))!), {})
+    await store.destroy(id)
+    await store.set(id, proxied)
+    expect(await store.get(id)).toBeNull()
+  })
+
   it('a codec can keep other Dates as Dates', async () => {
     const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
     const codec: Codec<Data> = {

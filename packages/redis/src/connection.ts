@@ -107,7 +107,8 @@ export class Connection {
       window.pending.add(reject)
       reply.then(
         (value) => {
-          window.pending.delete(reject)
+          // Already rejected at the deadline: a late reply runs neither map nor recover.
+          if (!window.pending.delete(reject)) return
           try {
             resolve(map(value))
           } catch (error) {
@@ -116,7 +117,7 @@ export class Connection {
           }
         },
         (error: unknown) => {
-          window.pending.delete(reject)
+          if (!window.pending.delete(reject)) return
           try {
             if (recover === undefined) throw error
             resolve(recover(error))

@@ -2,7 +2,7 @@
 // compare-and-set script (UpdateOptions.blind). These tests check that the outcome is the one
 // the script would have reached whenever another process wrote in between, and that the
 // indexes stay exact.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createClient } from 'redis'
 import { createSessionStore, type SessionData, type SessionStore } from '@levelsession/core'
 import { redisBackend, type RedisBackend } from '@levelsession/redis'
@@ -429,6 +429,50 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     const expiresAt = (await store.get('s'))!.expiresAt
     expect(await entry(store, 's')).toBe(expiresAt)
     expect(await verify(store)).toEqual([])
+  })
+
+  it('a refusal of SET ... GET that comes after the timeout sends nothing more and rejects nothing unobserved', async () => {
+    const log: string[] = []
+    let slowRefusal = false
+    let failScripts = false
+    // A server before 6.2 that answers late (a stalled connection), then refuses scripts too.
+    const oldSlow = {
+      get isReady() {
+        return client.isReady
+      },
+      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
+        const name = String(args[0])
+        log.push(name)
+        if (slowRefusal && name === 'SET' && args.includes('GET')) {
+          return new Promise<T>((_, reject) =>
+            setTimeout(() => reject(new Error('ERR syntax error')), 400),
+          )
+        }
+        if (failScripts && (name === 'EVALSHA' || name === 'EVAL')) {
+          return Promise.reject(new Error('LOADING Redis is loading the dataset in memory'))
+        }
+        return client.sendCommand<T>(args, options)
+      },
+    }
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    onTestFinished(() => {
+      process.off('unhandledRejection', onUnhandled)
+    })
+    const store = open({ client: oldSlow, prefix: prefix(), commandTimeout: 100 })
+    await store.set('s', { n: 1 })
+    slowRefusal = true
+    failScripts = true
+    log.length = 0
+    await expect(store.set('s', { n: 2 })).rejects.toMatchObject({
+      cause: { name: 'TimeoutError' },
+    })
+    const afterFailure = log.length
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    // The late refusal sends no fallback for a set already failed, so nothing rejects unseen.
+    expect(log.slice(afterFailure)).toEqual([])
+    expect(unhandled).toEqual([])
   })
 
   it('should the repair never run, the user index still finds the session', async () => {
