@@ -133,7 +133,7 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (this.core.options.codec === jsonCodec) expiresAsJSON(cookie)
     // A session this request loaded is written only while it still exists: deleted meanwhile
     // (signed out everywhere), it must not come back. New and regenerated sessions are created.
-    const loaded = Object.hasOwn(session, this.#loaded) || this.#unmarked?.has(session) === true
+    const loaded = this.#loadedCookie(session) !== undefined
     return this.core.set(
       sid,
       { ...session, cookie },
@@ -166,6 +166,16 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
   }
 
   /**
+   * The cookie `session` was loaded with (always an object: `get` answers only sessions with
+   * one), or `undefined` when this store did not load it (a new or regenerated session).
+   */
+  #loadedCookie(session: object): unknown {
+    return Object.hasOwn(session, this.#loaded)
+      ? (session as Record<symbol, unknown>)[this.#loaded]
+      : this.#unmarked?.get(session)
+  }
+
+  /**
    * Keeps a session alive: stores its cookie (so a per-session `cookie.maxAge` change survives)
    * and moves its expiry, without writing the request's copy of the data over the stored one.
    * Never recreates a session that is gone.
@@ -187,10 +197,7 @@ export class LevelSessionStore<T extends SessionData = SessionData> extends sess
     if (lifetime.expired) return this.core.destroy(sid)
     // The cookie this request loaded, unchanged: nothing to store but the expiry, so the stored
     // session need not be read and decoded (a concurrent change to it is kept either way).
-    const loaded = Object.hasOwn(session, this.#loaded)
-      ? (session as Record<symbol, unknown>)[this.#loaded]
-      : this.#unmarked?.get(session)
-    if (sameCookie(loaded, cookie)) {
+    if (sameCookie(this.#loadedCookie(session), cookie)) {
       return this.core.touch(sid, { ttl: lifetime.ttl })
     }
     const json = this.core.options.codec === jsonCodec

@@ -20,6 +20,7 @@ import {
 } from '@levelsession/core'
 import {
   Connection,
+  isReplyError,
   isTimeout,
   type RedisClient,
   type RedisCluster,
@@ -60,6 +61,8 @@ const MAX_ATTEMPTS = 64
 const BACKOFF_AFTER = 2
 /** Longest such wait, in ms. */
 const MAX_BACKOFF = 20
+/** How a server before Redis 6.2 refuses `SET … GET` and `ZADD … LT`. */
+const SYNTAX_ERROR = 'ERR syntax error'
 /** Ids kept as suspect (see RedisBackend#suspect) before the set starts again. */
 const MAX_SUSPECT = 10_000
 
@@ -426,9 +429,7 @@ export class RedisBackend implements Backend {
       let reply: 1 | 0 | Buffer | Replaced
       let epoch: number | undefined
       const keys = (): string[] =>
-        script === scripts.replace
-          ? [key]
-          : [key, this.keys.expiry(bucket), this.keys.owners(bucket)]
+        script === scripts.replace ? [key] : this.keys.writeKeys(bucket, id)
       const send = (connection: Connection, tracked: boolean): Promise<1 | 0 | Buffer | Replaced> =>
         // The read cache's connection keeps the script: a SET would end the key's tracking.
         blind !== undefined && !tracked && this.#blindWrites
@@ -460,7 +461,7 @@ export class RedisBackend implements Backend {
         throw this.#failed(id, error)
       }
       if (reply instanceof Replaced) {
-        return this.#repair(id, bucket, key, mutate, options, current!, reply.record, token, blind!)
+        return this.#repair(id, bucket, mutate, options, current!, reply.record, token, blind!)
       }
       if (reply === 1) {
         if (next === undefined) return current
@@ -521,7 +522,7 @@ export class RedisBackend implements Backend {
         return hasToken(old, seenToken) ? 1 : new Replaced(Buffer.from(old))
       },
       (error) => {
-        if (!(error instanceof Error) || !error.message.startsWith('ERR syntax error')) throw error
+        if (!isReplyError(error, SYNTAX_ERROR)) throw error
         // Redis before 6.2 has no SET ... GET: the compare-and-set, from now on.
         this.#blindWrites = false
         return fallback()
@@ -529,12 +530,10 @@ export class RedisBackend implements Backend {
     )
     // Awaited, so that a failure marks the id suspect before its next update begins.
     const lowered = lower ? this.#lowered(connection, id, bucket, next) : undefined
-    if (added === undefined) {
-      return lowered === undefined ? sent : Promise.all([sent, lowered]).then(([reply]) => reply)
-    }
+    if (added === undefined && lowered === undefined) return sent
     // Nothing written (no session, or the script's compare failed): the SADD is taken back.
     return Promise.all([sent, added, lowered]).then(([reply]) =>
-      reply === 1 || reply instanceof Replaced
+      added === undefined || reply === 1 || reply instanceof Replaced
         ? reply
         : this.#unlist(connection, id, bucket, userId!).then(() => reply),
     )
@@ -559,7 +558,7 @@ export class RedisBackend implements Backend {
     return sent.then(
       () => undefined,
       (error: unknown) => {
-        if (error instanceof Error && error.message.startsWith('ERR syntax error')) {
+        if (isReplyError(error, SYNTAX_ERROR)) {
           // A server before 6.2 refuses LT as it refuses SET ... GET, whose refusal (handled
           // first: replies come in order) sends the compare-and-set, which lowers the entry.
           if (!this.#blindWrites) return
@@ -590,11 +589,7 @@ export class RedisBackend implements Backend {
     bucket: number,
     users: readonly [string, string],
   ): Promise<unknown> {
-    return scripts.repair.run(
-      connection,
-      [this.keys.sessionBase(bucket) + id, this.keys.expiry(bucket), this.keys.owners(bucket)],
-      [id, '', ...users],
-    )
+    return scripts.repair.run(connection, this.keys.writeKeys(bucket, id), [id, '', ...users])
   }
 
   /**
@@ -627,7 +622,6 @@ export class RedisBackend implements Backend {
   async #repair(
     id: string,
     bucket: number,
-    key: string,
     mutate: SessionMutation,
     options: UpdateOptions | undefined,
     seen: StoredSession,
@@ -661,7 +655,7 @@ export class RedisBackend implements Backend {
       ;[reply, epoch] = await this.#tracked(id, (connection, tracked) =>
         (tracked ? scripts.repairTracked : scripts.repair).run<1 | 0 | Buffer>(
           connection,
-          [key, this.keys.expiry(bucket), this.keys.owners(bucket)],
+          this.keys.writeKeys(bucket, id),
           args,
           true,
         ),
@@ -776,20 +770,16 @@ export class RedisBackend implements Backend {
     try {
       // Its hint carries no epoch: the read cache answers with it only once it is read back.
       ;[reply] = await this.#tracked(id, (connection) =>
-        scripts.save.run<[string, string]>(
-          connection,
-          [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-          [
-            id,
-            token,
-            String(params.now),
-            String(params.ttl),
-            params.maxLifetime === undefined ? '' : String(params.maxLifetime),
-            params.fixed ? '1' : '0',
-            params.userId ?? '',
-            toBuffer(params.value),
-          ],
-        ),
+        scripts.save.run<[string, string]>(connection, this.keys.writeKeys(bucket, id), [
+          id,
+          token,
+          String(params.now),
+          String(params.ttl),
+          params.maxLifetime === undefined ? '' : String(params.maxLifetime),
+          params.fixed ? '1' : '0',
+          params.userId ?? '',
+          toBuffer(params.value),
+        ]),
       )
     } catch (error) {
       this.#hints.delete(id)
@@ -812,12 +802,7 @@ export class RedisBackend implements Backend {
     if (suspect !== undefined) await this.#tidy(id, bucket, suspect)
     try {
       const [removed] = await this.#tracked(id, (connection) =>
-        scripts.remove.run<Buffer | 0>(
-          connection,
-          [this.keys.session(id), this.keys.expiry(bucket), this.keys.owners(bucket)],
-          [id],
-          true,
-        ),
+        scripts.remove.run<Buffer | 0>(connection, this.keys.writeKeys(bucket, id), [id], true),
       )
       // A copy: the reply is a view of node-redis's read buffer. A corrupt record is no session.
       return removed === 0 ? undefined : parseRecord(id, Buffer.from(removed)).session

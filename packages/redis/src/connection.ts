@@ -213,6 +213,11 @@ export function timeoutError(timeout: number): Error {
   return error
 }
 
+/** Whether `error` is Redis's reply `code …` (e.g. `WRONGTYPE`, `ERR syntax error`). */
+export function isReplyError(error: unknown, code: string): boolean {
+  return error instanceof Error && error.message.startsWith(code)
+}
+
 /** Whether `error` is a `timeoutError`. */
 export function isTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError'

@@ -72,6 +72,11 @@ export class KeyLayout {
     return this.#ownerKeys[bucket] ?? `${this.tag(bucket)}o`
   }
 
+  /** The keys of a script that writes session `id` of `bucket` and its index entries. */
+  writeKeys(bucket: number, id: string): [string, string, string] {
+    return [this.sessionBase(bucket) + id, this.expiry(bucket), this.owners(bucket)]
+  }
+
   userBase(bucket: number): string {
     return `${this.tag(bucket)}u:`
   }

@@ -11,7 +11,7 @@
  * costs no batch, waiter or scheduled flush (about 10 µs less main-thread CPU per lone read). Under
  * load, reads are in flight all the time and every load is batched as above.
  */
-import type { Connection } from './connection.js'
+import { type Connection, isReplyError } from './connection.js'
 import type { Tracker } from './tracking.js'
 
 /**
@@ -92,7 +92,7 @@ export class ReadBatcher<R> {
       (error: unknown) => {
         this.#inFlight--
         // As in an MGET: a key of another type is no session (the client starts a new one).
-        if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+        if (isReplyError(error, 'WRONGTYPE')) {
           return this.#loaded(id, null, undefined)
         }
         throw error
@@ -148,7 +148,7 @@ export class ReadBatcher<R> {
       },
       (error: unknown) => {
         this.#inFlight--
-        const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE')
+        const wrongType = isReplyError(error, 'WRONGTYPE')
         // A WRONGTYPE is a reply from Redis; a failure (a timeout) renews no lease.
         const epoch = tracker?.end(waiter.id, ticket, wrongType)
         // As in an MGET: a key of another type is no session (the client starts a new one).

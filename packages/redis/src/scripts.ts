@@ -6,7 +6,7 @@
  * caches the script) when a node answers NOSCRIPT, e.g. after a restart or on a new master.
  */
 import { createHash } from 'node:crypto'
-import type { Argument, Connection } from './connection.js'
+import { type Argument, type Connection, isReplyError } from './connection.js'
 
 export class Script {
   readonly source: string
@@ -31,7 +31,7 @@ export class Script {
     for (const key of keys) command.push(key)
     for (const arg of args) command.push(arg)
     return connection.send<T>(keys[0]!, command, binary).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      if (!isReplyError(error, 'NOSCRIPT')) throw error
       command[0] = 'EVAL'
       command[1] = this.source
       return connection.send<T>(keys[0]!, command, binary)

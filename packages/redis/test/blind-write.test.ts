@@ -16,15 +16,33 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   let client: ReturnType<typeof createClient>
   const stores: SessionStore<SessionData>[] = []
   const sent: string[] = []
-  /** The client, recording each command's name; `refuse` fails the commands it names. */
-  const counting = (refuse = new Set<string>()) => ({
+  /** Answers a command instead of the server (a promise), or lets it through (`undefined`). */
+  type Hook = (
+    name: string,
+    args: readonly (string | Buffer)[],
+    pass: () => Promise<unknown>,
+  ) => Promise<unknown> | undefined
+  /** The client, with `hook` before each command; each command's name goes to `log` if given. */
+  const through = (hook: Hook, log?: string[]) => ({
+    get isReady() {
+      return client.isReady
+    },
     sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
       const name = String(args[0])
-      sent.push(name)
-      if (refuse.has(name)) return Promise.reject(new Error(`refused ${name} (test)`))
-      return client.sendCommand<T>(args, options)
+      log?.push(name)
+      const pass = () => client.sendCommand<T>(args, options)
+      return (hook(name, args, pass) ?? pass()) as Promise<T>
     },
   })
+  const refused = (name: string) => Promise.reject(new Error(`refused ${name} (test)`))
+  const syntaxError = () => Promise.reject(new Error('ERR syntax error'))
+  const isSetGet = (name: string, args: readonly (string | Buffer)[]) =>
+    name === 'SET' && args.includes('GET')
+  const isZaddLt = (name: string, args: readonly (string | Buffer)[]) =>
+    name === 'ZADD' && args.includes('LT')
+  /** The client, recording each command's name; `refuse` fails the commands it names. */
+  const counting = (refuse = new Set<string>()) =>
+    through((name) => (refuse.has(name) ? refused(name) : undefined), sent)
   const open = (
     options: Partial<Parameters<typeof redisBackend>[0]> & { prefix: string },
     extra: { now?: () => number; expiry?: 'fixed' } = {},
@@ -40,38 +58,24 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   }
   /** A client that runs `interpose` once, just before the next EVALSHA (a repair). */
   const racing = () => {
-    const race = {
-      interpose: undefined as (() => Promise<unknown>) | undefined,
+    const race: { interpose?: () => Promise<unknown>; refuse: Set<string> } = {
       refuse: new Set<string>(),
-      client: {
-        sendCommand: async <T>(
-          args: readonly (string | Buffer)[],
-          options?: object,
-        ): Promise<T> => {
-          const name = String(args[0])
-          if (race.refuse.has(name)) throw new Error(`refused ${name} (test)`)
-          if (name === 'EVALSHA' && race.interpose !== undefined) {
-            const run = race.interpose
-            race.interpose = undefined
-            await run()
-          }
-          return client.sendCommand<T>(args, options)
-        },
-      },
     }
-    return race
+    const racer = through((name, _, pass) => {
+      if (race.refuse.has(name)) return refused(name)
+      if (name !== 'EVALSHA' || race.interpose === undefined) return undefined
+      const run = race.interpose
+      race.interpose = undefined
+      return run().then(pass)
+    })
+    return Object.assign(race, { client: racer })
   }
   /** A client of a server before Redis 6.2, which refuses SET ... GET. */
-  const withoutSetGet = () => ({
-    sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-      sent.push(String(args[0]))
-      const name = String(args[0])
-      if ((name === 'SET' && args.includes('GET')) || (name === 'ZADD' && args.includes('LT'))) {
-        return Promise.reject(new Error('ERR syntax error'))
-      }
-      return client.sendCommand<T>(args, options)
-    },
-  })
+  const withoutSetGet = () =>
+    through(
+      (name, args) => (isSetGet(name, args) || isZaddLt(name, args) ? syntaxError() : undefined),
+      sent,
+    )
   /**
    * Two processes on one prefix, `mine` holding ann's record, which `theirs` then gives bob; then
    * mine's set for ann replaces bob's record blind, and its check (the repair script) fails.
@@ -212,20 +216,16 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     let interpose: (() => Promise<unknown>) | undefined
     let first: string | undefined
     // Runs `interpose` between the SET and the ZADD, whichever is sent first.
-    const between = {
-      sendCommand: async <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-        const name = String(args[0])
-        if ((name === 'SET' || name === 'ZADD') && interpose !== undefined) {
-          if (first === undefined) first = name
-          else {
-            const run = interpose
-            interpose = undefined
-            await run()
-          }
-        }
-        return client.sendCommand<T>(args, options)
-      },
-    }
+    const between = through((name, _, pass) => {
+      if ((name !== 'SET' && name !== 'ZADD') || interpose === undefined) return undefined
+      if (first === undefined) {
+        first = name
+        return undefined
+      }
+      const run = interpose
+      interpose = undefined
+      return run().then(pass)
+    })
     const mine = open({ client: between, prefix: p }, { now: () => clock })
     const sweeper = open({ client, prefix: p }, { now: () => clock })
     await mine.set('s', { n: 1 }, { ttl: 10_000 })
@@ -266,15 +266,7 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
   it('a server that takes SET ... GET but refuses ZADD ... LT: healed, then the script lowers', async () => {
     const clock = 1_000_000_000
     const p = prefix()
-    const noLt = {
-      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-        sent.push(String(args[0]))
-        if (String(args[0]) === 'ZADD' && args.includes('LT')) {
-          return Promise.reject(new Error('ERR syntax error'))
-        }
-        return client.sendCommand<T>(args, options)
-      },
-    }
+    const noLt = through((name, args) => (isZaddLt(name, args) ? syntaxError() : undefined), sent)
     const mine = open({ client: noLt, prefix: p }, { now: () => clock })
     await mine.set('s', { n: 1 }, { ttl: 60_000 })
     expect(await trips(() => mine.set('s', { n: 2 }, { ttl: 30_000 }))).toBe('SET ZADD')
@@ -436,24 +428,15 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     let slowRefusal = false
     let failScripts = false
     // A server before 6.2 that answers late (a stalled connection), then refuses scripts too.
-    const oldSlow = {
-      get isReady() {
-        return client.isReady
-      },
-      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-        const name = String(args[0])
-        log.push(name)
-        if (slowRefusal && name === 'SET' && args.includes('GET')) {
-          return new Promise<T>((_, reject) =>
-            setTimeout(() => reject(new Error('ERR syntax error')), 400),
-          )
-        }
-        if (failScripts && (name === 'EVALSHA' || name === 'EVAL')) {
-          return Promise.reject(new Error('LOADING Redis is loading the dataset in memory'))
-        }
-        return client.sendCommand<T>(args, options)
-      },
-    }
+    const oldSlow = through((name, args) => {
+      if (slowRefusal && isSetGet(name, args)) {
+        return new Promise((resolve) => setTimeout(resolve, 400)).then(syntaxError)
+      }
+      if (failScripts && (name === 'EVALSHA' || name === 'EVAL')) {
+        return Promise.reject(new Error('LOADING Redis is loading the dataset in memory'))
+      }
+      return undefined
+    }, log)
     const unhandled: unknown[] = []
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
@@ -547,12 +530,10 @@ describe.skipIf(!hasRedisServer)('a set written without a script', () => {
     let clock = 1_000_000_000
     const p = prefix()
     // Two hours pass while the SET is on its way (a paused process): more than the extension.
-    const jumping = {
-      sendCommand: <T>(args: readonly (string | Buffer)[], options?: object): Promise<T> => {
-        if (String(args[0]) === 'SET' && args.includes('GET')) clock += 2 * 3_600_000
-        return client.sendCommand<T>(args, options)
-      },
-    }
+    const jumping = through((name, args) => {
+      if (isSetGet(name, args)) clock += 2 * 3_600_000
+      return undefined
+    })
     const mine = open({ client: jumping, prefix: p }, { expiry: 'fixed', now: () => clock })
     const theirs = open({ client, prefix: p }, { now: () => clock })
     await mine.set('s', { n: 1 })
