@@ -93,6 +93,12 @@ const opts = flags(
       env: 'BENCH_ALT',
       help: 'dist/esm/index.js of another @levelsession/express build, run as variant alt (an A/B in one process: a build copied under node_modules/, with its own core in a node_modules/ beside it)',
     },
+    shape: {
+      type: 'string',
+      default: 'session',
+      env: 'BENCH_SHAPE',
+      help: "what set and touch receive: 'session' (req.session as express-session makes it: the store's createSession over what get returned) or 'plain' (a plain object with a Date in cookie.expires)",
+    },
     limit: {
       type: 'number',
       default: 600,
@@ -135,6 +141,23 @@ function expressSession(i) {
 }
 const pool = Array.from({ length: 1024 }, (_, i) => expressSession(i))
 const bytes = median(pool.map((d) => JSON.stringify(d).length))
+if (opts.shape !== 'session' && opts.shape !== 'plain') {
+  throw new TypeError("--shape must be 'session' or 'plain'")
+}
+
+/**
+ * What `set` and `touch` receive. express-session calls both with `req.session`, which the store's
+ * own `createSession` made from what its `get` returned (JSON: `cookie.expires` as a string), so
+ * a store that remembers what it loaded (ours, to skip reading the stored session on an unchanged
+ * touch) sees what it sees in an app. `--shape plain` passes the plain objects instead, which no
+ * store loaded.
+ */
+function sessionsFor(store) {
+  if (opts.shape === 'plain' || typeof store.createSession !== 'function') return pool
+  return pool.map((data, i) =>
+    store.createSession({ sessionID: ids[i % ids.length] }, JSON.parse(JSON.stringify(data))),
+  )
+}
 
 /** Promise wrappers over the callback API (the same thin wrapper for every store). */
 function call(store, method, ...args) {
@@ -238,7 +261,7 @@ function mainThreadCpu() {
 }
 
 /** Runs the mix on one store for `seconds`; returns ops/s, misses and CPU µs per operation. */
-async function run(store, seconds) {
+async function run(store, sessions, seconds) {
   let done = 0
   let misses = 0
   const cpu = process.cpuUsage()
@@ -253,9 +276,9 @@ async function run(store, seconds) {
       if (r < GET) {
         if ((await call(store, 'get', id)) == null) misses++
       } else if (r < SET) {
-        await call(store, 'set', id, pool[Math.floor(Math.random() * pool.length)])
+        await call(store, 'set', id, sessions[Math.floor(Math.random() * sessions.length)])
       } else {
-        await call(store, 'touch', id, pool[Math.floor(Math.random() * pool.length)])
+        await call(store, 'touch', id, sessions[Math.floor(Math.random() * sessions.length)])
       }
       done++
     }
@@ -275,14 +298,18 @@ console.log(`express-store.mjs: ${environment()}`)
 console.log(
   `${fmt.int(opts.sessions)} sessions of ~${bytes} bytes JSON, ${mix[0]}% get / ${mix[1]}% set / ${mix[2]}% touch ` +
     `through express-session's callback API, ${opts.concurrency} in flight, uniform keys, ` +
-    `${opts.rounds} rounds of ${opts.duration} s, alternating order` +
+    `${opts.rounds} rounds of ${opts.duration} s, alternating order, ` +
+    (opts.shape === 'session'
+      ? 'set/touch given req.session (createSession)'
+      : 'set/touch given plain objects') +
     (collectGarbage() ? ', gc between rounds' : ''),
 )
 
 const targets = []
 try {
   for (const name of variantNames) {
-    const target = { name, ...(await makeStore(name)) }
+    const made = await makeStore(name)
+    const target = { name, ...made, sessions: sessionsFor(made.store) }
     targets.push(target)
     const t0 = performance.now()
     for (let start = 0; start < ids.length; start += 1000) {
@@ -296,7 +323,7 @@ try {
     await target.compact?.()
     console.log(`preloaded ${name.padEnd(13)} ${fmt.int(ids.length / seconds)} sets/s`)
   }
-  if (opts.warmup > 0) for (const t of targets) await run(t.store, opts.warmup)
+  if (opts.warmup > 0) for (const t of targets) await run(t.store, t.sessions, opts.warmup)
 
   const results = new Map(targets.map((t) => [t.name, []]))
   const rows = []
@@ -304,7 +331,7 @@ try {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const target of order) {
       collectGarbage()
-      const r = await run(target.store, opts.duration)
+      const r = await run(target.store, target.sessions, opts.duration)
       results.get(target.name).push(r)
       rows.push([
         round + 1,

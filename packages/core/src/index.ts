@@ -20,7 +20,7 @@ export { ttlFromCookie, type CookieLifetime, type TtlDecision } from './ttl.js'
 export { resolveStore, type ResolvedStore, type StoreSource } from './resolve.js'
 export { KeyedLock } from './keyed-lock.js'
 export { ClockCache } from './clock-cache.js'
-export { exactText, storedSessionBytes } from './text-session.js'
+export { exactText, storedSessionBytes, textSession } from './text-session.js'
 export {
   MAX_TTL,
   DEFAULT_CACHE_BYTES,

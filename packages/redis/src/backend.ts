@@ -35,6 +35,7 @@ import {
   encodeRecord,
   expectedOf,
   hasToken,
+  keptRecord,
   newToken,
   parseRecord,
   type Snapshot,
@@ -310,8 +311,7 @@ export class RedisBackend implements Backend {
       if (epoch !== undefined) held.epoch = epoch
       return held
     }
-    // A copy: the reply is a view of node-redis's socket read, which the hint would keep alive.
-    const found = parseRecord(id, Buffer.from(record))
+    const found = keptRecord(id, record)
     if (epoch !== undefined) found.epoch = epoch
     this.#hints.set(id, found)
     return found

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { ABSENT, encodeRecord, expectedOf, hasToken, newToken, parseRecord } from './record.js'
+import { exactText } from '@levelsession/core'
+import {
+  ABSENT,
+  encodeRecord,
+  expectedOf,
+  hasToken,
+  keptRecord,
+  newToken,
+  parseRecord,
+} from './record.js'
 
 describe('records and tokens', () => {
   const b = (s: string) => Buffer.from(s, 'latin1')
@@ -76,6 +85,63 @@ describe('records and tokens', () => {
     ]) {
       expect(parseRecord('x', b(raw!))).toMatchObject({ token, session: undefined, corrupt: true })
     }
+  })
+
+  it('keeps a record as text, or as bytes of its own, never as a view of the reply', () => {
+    // The reply sits in a larger read buffer, as node-redis's replies do.
+    const inBuffer = (record: Buffer) => {
+      const socket = Buffer.alloc(record.length + 20, 0x7a)
+      record.copy(socket, 10)
+      return { socket, reply: socket.subarray(10, 10 + record.length) }
+    }
+    const text = '{"n":"é"}'
+    const { socket, reply } = inBuffer(
+      stored(
+        encodeRecord('t1', {
+          id: 'x',
+          value: Buffer.from(text),
+          createdAt: 5,
+          expiresAt: 9,
+          userId: 'ann',
+        }),
+      ),
+    )
+    const kept = keptRecord('x', reply)
+    expect(kept).toMatchObject({ token: 't1', corrupt: false })
+    expect(kept.session).toMatchObject({ id: 'x', createdAt: 5, expiresAt: 9, userId: 'ann' })
+    // Text core reads as it is (no decoding later), whose bytes are the value's.
+    expect(exactText(kept.session!)).toBe(text)
+    expect(Buffer.from(kept.session!.value)).toEqual(Buffer.from(text))
+    socket.fill(0)
+    expect(exactText(kept.session!)).toBe(text)
+
+    // Bytes that are not UTF-8, or that decoding would change (a byte-order mark): a copy.
+    for (const value of [Buffer.from([0, 255, 0, 10]), Buffer.from('\ufeff{}')]) {
+      const { socket, reply } = inBuffer(
+        stored(
+          encodeRecord('t2', {
+            id: 'y',
+            value,
+            createdAt: 1,
+            expiresAt: 2,
+          }),
+        ),
+      )
+      const bytes = keptRecord('y', reply)
+      expect(exactText(bytes.session!)).toBeUndefined()
+      socket.fill(0)
+      expect(bytes).toEqual({
+        token: 't2',
+        session: { id: 'y', value, createdAt: 1, expiresAt: 2 },
+        corrupt: false,
+      })
+    }
+
+    // A corrupt record keeps a copy of what a compare-and-set must find.
+    const broken = inBuffer(b('t3\0' + '5'))
+    const corrupt = keptRecord('z', broken.reply)
+    broken.socket.fill(0)
+    expect(corrupt).toEqual({ token: 't3', session: undefined, corrupt: true, raw: b('t3\0') })
   })
 
   it('never repeats a token', () => {

@@ -6,7 +6,7 @@
  * concurrent change.
  */
 import { randomBytes } from 'node:crypto'
-import { exactText, type StoredSession } from '@levelsession/core'
+import { exactText, type StoredSession, textSession } from '@levelsession/core'
 
 /** What one read saw: the session (if readable) and the token a compare-and-set must match. */
 export interface Snapshot {
@@ -79,6 +79,23 @@ export function parseRecord(id: string, record: Buffer | null): Snapshot {
           userId: record.toString('utf8', userStart, userEnd),
         }
   return { token, session, corrupt: false }
+}
+
+/**
+ * A record to keep (a hint), holding nothing of `record`, which may be a view of node-redis's read
+ * buffer: its data as text when the bytes are UTF-8 that encodes back to them (what core decodes
+ * a text codec's data to anyway, and about half the memory of bytes kept beside it), else
+ * parsed from a copy of its own.
+ */
+export function keptRecord(id: string, record: Buffer): Snapshot {
+  const parsed = parseRecord(id, record)
+  const { session } = parsed
+  // A corrupt record's `raw` is a copy already.
+  if (session === undefined) return parsed
+  const text = textSession(session)
+  return text === session
+    ? parseRecord(id, Buffer.from(record))
+    : { token: parsed.token, session: text, corrupt: false }
 }
 
 /** Whether `record` was written under `token` (its bytes up to the first NUL), without copying. */
