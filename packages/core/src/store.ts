@@ -263,8 +263,13 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     // cookie's own may be far shorter than maxAge), touchAfter's share of maxAge but at least a
     // tenth and at most half. The expiry then never lags by more than that share of the ttl, so
     // a user active more often than half the ttl stays signed in, and a 30-minute cookie on the
-    // default store still writes once a minute.
-    const lazy = moved > 0 && moved < Math.min(this.options.touchAfter, ttl * this.#lazyShare)
+    // default store still writes once a minute. A move back as small is skipped too: an expiry a
+    // little earlier than the stored one was computed before the stored one but arrived after it
+    // (express-session sets a cookie's expiry when the response starts, and responses of one
+    // session can end in either order), or on a host whose clock is behind; the later expiry is
+    // the one the session's activity earned. A shorter lifetime moves it further back, written.
+    const window = Math.min(this.options.touchAfter, ttl * this.#lazyShare)
+    const lazy = moved !== 0 && moved < window && moved > -window
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
       return toStored(current.id, current, current.createdAt, expiresAt, current.userId)

@@ -463,6 +463,33 @@ export function runStoreConformance(
         expect((await store.get('a'))!.expiresAt).toBe(clock.value + 1000)
       })
 
+      test('a touch that would move the expiry back less than the lazy window leaves it', async () => {
+        // touchAfter 3000 is 0.3 of maxAge: a touch skips moves under 0.3 of its ttl (at most 3000).
+        const store = await makeStore({ maxAge: 10_000, touchAfter: 3000 })
+        await store.set('a', {})
+        const stored = clock.value + 10_000
+        // A request that began 2 s before the one that stored the session, ending after it: its
+        // ttl of 8000 skips moves under 2400.
+        await store.touch('a', { ttl: 10_000 - 2000 })
+        expect((await store.get('a'))!.expiresAt).toBe(stored)
+        // 2.5 s back, past its window of 2250: a shorter lifetime, written.
+        await store.touch('a', { ttl: 10_000 - 2500 })
+        expect((await store.get('a'))!.expiresAt).toBe(stored - 2500)
+        // A patch that changes the data stores its own expiry, however small the move back.
+        await store.touch('a', {
+          ttl: 10_000 - 2600,
+          patch: (stored) => ({ ...stored, renewed: true }),
+        })
+        const patched = await store.get('a')
+        expect(patched!.data).toEqual({ renewed: true })
+        expect(patched!.expiresAt).toBe(clock.value + 10_000 - 2600)
+        // touchAfter 0 writes every move, either way.
+        const eager = await makeStore({ maxAge: 10_000, touchAfter: 0 })
+        await eager.set('b', {})
+        await eager.touch('b', { ttl: 9999 })
+        expect((await eager.get('b'))!.expiresAt).toBe(clock.value + 9999)
+      })
+
       test('touch of a missing or expired session is false and creates nothing', async () => {
         const store = await makeStore({ maxAge: 1000 })
         expect(await store.touch('nope')).toBe(false)
