@@ -2,29 +2,27 @@
 // with a fixed number of operations in flight over uniformly random keys, for MemoryStore,
 // memorystore, connect-redis and @levelsession/express (classic-level and Redis backends), in
 // alternating rounds in one process. Run `node tools/bench/express-store.mjs --help` for the flags.
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import session from 'express-session'
 import { RedisStore } from 'connect-redis'
-import { createClient } from 'redis'
 import { createSessionStore, generateSessionId } from '@levelsession/core'
 import { LevelSessionStore } from '@levelsession/express'
 import { redisBackend } from '@levelsession/redis'
-import {
-  collectGarbage,
-  environment,
-  flags,
-  fmt,
-  median,
-  sessionData,
-  table,
-  tempDir,
-} from './lib.mjs'
-import { installCleanup, ownDir, releaseDir, startRedis } from './procs.mjs'
+import { collectGarbage, environment, flags, fmt, median, table, tempDir } from './lib.mjs'
+import { installCleanup, ownDir, releaseDir } from './procs.mjs'
 import { floorStore } from './servers/floor-store.mjs'
+import {
+  callStore,
+  checkShape,
+  expressPool,
+  levelStore,
+  mainThreadCpu,
+  redisServer,
+  sessionsFor,
+} from './workload.mjs'
 
 const require = createRequire(import.meta.url)
 const MemoryStoreFactory = require('memorystore')
@@ -130,52 +128,13 @@ installCleanup(opts.limit)
 
 const ids = Array.from({ length: opts.sessions }, () => generateSessionId())
 
-/**
- * A session as express-session hands it to a store: a plain object whose `cookie` carries a live
- * `Date` in `expires` (a day ahead, so no store treats it as expired), plus app fields.
- */
-function expressSession(i) {
-  const data = sessionData(i, MAX_AGE)
-  data.cookie = { ...data.cookie, expires: new Date(Date.now() + MAX_AGE) }
-  return data
-}
-const pool = Array.from({ length: 1024 }, (_, i) => expressSession(i))
+const pool = expressPool(MAX_AGE)
 const bytes = median(pool.map((d) => JSON.stringify(d).length))
-if (opts.shape !== 'session' && opts.shape !== 'plain') {
-  throw new TypeError("--shape must be 'session' or 'plain'")
-}
+const call = callStore
+checkShape(opts.shape)
 
-/**
- * What `set` and `touch` receive. express-session calls both with `req.session`, which the store's
- * own `createSession` made from what its `get` returned (JSON: `cookie.expires` as a string), so
- * a store that remembers what it loaded (ours, to skip reading the stored session on an unchanged
- * touch) sees what it sees in an app. `--shape plain` passes the plain objects instead, which no
- * store loaded.
- */
-function sessionsFor(store) {
-  if (opts.shape === 'plain' || typeof store.createSession !== 'function') return pool
-  return pool.map((data, i) =>
-    store.createSession({ sessionID: ids[i % ids.length] }, JSON.parse(JSON.stringify(data))),
-  )
-}
-
-/** Promise wrappers over the callback API (the same thin wrapper for every store). */
-function call(store, method, ...args) {
-  return new Promise((resolve, reject) => {
-    store[method](...args, (error, result) => (error ? reject(error) : resolve(result)))
-  })
-}
-
-let redis
-const redisClients = []
-async function redisClient() {
-  redis ??= await startRedis(opts.redis)
-  const client = createClient({ url: redis.url })
-  client.on('error', (error) => console.error('redis client', error.message))
-  await client.connect()
-  redisClients.push(client)
-  return client
-}
+const redis = redisServer(opts.redis)
+const redisClient = () => redis.client()
 
 async function makeStore(name) {
   switch (name) {
@@ -194,22 +153,12 @@ async function makeStore(name) {
     case 'level':
     case 'level-cache':
     case 'alt': {
-      const dir = ownDir(await tempDir('express-store'))
       const cache = name === 'level-cache' ? { cacheSize: opts.sessions } : {}
       const Store =
         name === 'alt'
           ? (await import(pathToFileURL(resolve(opts.alt)).href)).LevelSessionStore
           : LevelSessionStore
-      const store = new Store({ path: dir, cleanupInterval: 0, ...cache })
-      await store.ready()
-      return {
-        store,
-        compact: () => store.core.backend.db?.compactRange?.(' ', '\uffff'),
-        close: async () => {
-          await store.close()
-          releaseDir(dir)
-        },
-      }
+      return levelStore(Store, cache, 'express-store')
     }
     case 'floor': {
       const dir = ownDir(await tempDir('express-floor'))
@@ -245,27 +194,12 @@ async function makeStore(name) {
   }
 }
 
-/** CPU time of redis-server so far, in µs (0 before it starts). */
-function redisCpu() {
-  if (redis === undefined) return 0
-  const stat = readFileSync(`/proc/${redis.child.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100) // clock ticks of 10 ms
-}
-
-/** CPU time of this process's main thread in µs (Linux: /proc/self/task/<pid>/stat). */
-function mainThreadCpu() {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100)
-}
-
 /** Runs the mix on one store for `seconds`; returns ops/s, misses and CPU µs per operation. */
 async function run(store, sessions, seconds) {
   let done = 0
   let misses = 0
   const cpu = process.cpuUsage()
-  const redisBefore = redisCpu()
+  const redisBefore = redis.cpu()
   const mainBefore = mainThreadCpu()
   const started = performance.now()
   const deadline = started + seconds * 1000
@@ -289,7 +223,7 @@ async function run(store, sessions, seconds) {
     opsPerSec: done / ((performance.now() - started) / 1000),
     misses,
     cpuPerOp: (used.user + used.system) / done,
-    redisPerOp: (redisCpu() - redisBefore) / done,
+    redisPerOp: (redis.cpu() - redisBefore) / done,
     mainPerOp: (mainThreadCpu() - mainBefore) / done,
   }
 }
@@ -309,7 +243,7 @@ const targets = []
 try {
   for (const name of variantNames) {
     const made = await makeStore(name)
-    const target = { name, ...made, sessions: sessionsFor(made.store) }
+    const target = { name, ...made, sessions: sessionsFor(made.store, opts.shape, pool, ids) }
     targets.push(target)
     const t0 = performance.now()
     for (let start = 0; start < ids.length; start += 1000) {
@@ -398,6 +332,5 @@ try {
   check('level-redis-cache vs connect-redis', ratioTo('level-redis-cache', 'connect-redis'), 1.0)
 } finally {
   for (const target of targets) await target.close()
-  for (const client of redisClients) client.destroy()
-  await redis?.stop()
+  await redis.close()
 }
