@@ -5,7 +5,6 @@
 //   npx tsc -p packages/core/tsconfig.lib.json --outDir /tmp/ab-new/dist/esm
 //   cp packages/core/package.json /tmp/ab-new/
 // and run `node --expose-gc tools/bench/ab.mjs --builds packages/core/dist/esm/index.js,/tmp/ab-new/dist/esm/index.js`.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
@@ -13,6 +12,7 @@ import {
   environment,
   flags,
   fmt,
+  mainThreadCpu,
   median,
   removeDir,
   sessionData,
@@ -51,14 +51,6 @@ if (builds.length < 2) throw new TypeError('--builds needs at least two paths')
 const CONCURRENCY = 64
 const pool = Array.from({ length: 1024 }, (_, i) => sessionData(i))
 
-/** CPU time of this process's main thread in µs (Linux: /proc/self/task/<pid>/stat). */
-function mainThreadMicros() {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-    .split(') ')[1]
-    .split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
 const targets = []
 for (const [i, path] of builds.entries()) {
   const core = await import(pathToFileURL(resolve(path)).href)
@@ -79,7 +71,7 @@ for (const [i, path] of builds.entries()) {
 async function run({ store, ids }) {
   let done = 0
   const cpu0 = process.cpuUsage()
-  const main0 = mainThreadMicros()
+  const main0 = mainThreadCpu()
   const started = performance.now()
   const end = started + opts.duration * 1000
   const worker = async () => {
@@ -98,7 +90,7 @@ async function run({ store, ids }) {
   return {
     ops: done / seconds,
     cpu: (cpu.user + cpu.system) / done,
-    main: (mainThreadMicros() - main0) / done,
+    main: (mainThreadCpu() - main0) / done,
   }
 }
 

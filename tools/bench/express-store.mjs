@@ -11,7 +11,17 @@ import { RedisStore } from 'connect-redis'
 import { createSessionStore, generateSessionId } from '@levelsession/core'
 import { LevelSessionStore } from '@levelsession/express'
 import { redisBackend } from '@levelsession/redis'
-import { collectGarbage, environment, flags, fmt, median, table, tempDir } from './lib.mjs'
+import {
+  collectGarbage,
+  environment,
+  flags,
+  fmt,
+  inWaves,
+  mainThreadCpu,
+  median,
+  table,
+  tempDir,
+} from './lib.mjs'
 import { installCleanup, ownDir, releaseDir } from './procs.mjs'
 import { floorStore } from './servers/floor-store.mjs'
 import {
@@ -19,9 +29,11 @@ import {
   checkShape,
   expressPool,
   levelStore,
-  mainThreadCpu,
+  parseMix,
   redisServer,
+  runMix,
   sessionsFor,
+  WORKLOAD_FLAGS,
 } from './workload.mjs'
 
 const require = createRequire(import.meta.url)
@@ -52,15 +64,9 @@ const DEFAULT_VARIANTS = [
 
 const opts = flags(
   {
-    sessions: {
-      type: 'number',
-      default: 20_000,
-      env: 'BENCH_SESSIONS',
-      help: 'sessions preloaded',
-    },
+    ...WORKLOAD_FLAGS,
     rounds: { type: 'number', default: 5, env: 'BENCH_ROUNDS', help: 'measured rounds' },
     duration: { type: 'number', default: 2, env: 'BENCH_DURATION', help: 'seconds per round' },
-    concurrency: { type: 'number', default: 64, env: 'BENCH_CONCURRENCY', help: 'ops in flight' },
     warmup: {
       type: 'number',
       default: 1,
@@ -72,12 +78,6 @@ const opts = flags(
       default: DEFAULT_VARIANTS.join(','),
       env: 'BENCH_VARIANTS',
       help: `comma-separated subset of ${Object.keys(VARIANTS).join(',')}`,
-    },
-    redis: {
-      type: 'string',
-      default: '/usr/bin/redis-server',
-      env: 'BENCH_REDIS_SERVER',
-      help: 'redis-server binary (started on a free loopback port, no persistence)',
     },
     mix: {
       type: 'string',
@@ -91,12 +91,6 @@ const opts = flags(
       env: 'BENCH_ALT',
       help: 'dist/esm/index.js of another @levelsession/express build, run as variant alt (an A/B in one process: a build copied under node_modules/, with its own core in a node_modules/ beside it)',
     },
-    shape: {
-      type: 'string',
-      default: 'session',
-      env: 'BENCH_SHAPE',
-      help: "what set and touch receive: 'session' (req.session as express-session makes it: the store's createSession over what get returned) or 'plain' (a plain object with a Date in cookie.expires)",
-    },
     limit: {
       type: 'number',
       default: 600,
@@ -108,12 +102,7 @@ const opts = flags(
 )
 
 const MAX_AGE = 86_400_000
-const mix = opts.mix.split(',').map(Number)
-if (mix.length !== 3 || mix.some((n) => !(n >= 0)) || mix[0] + mix[1] + mix[2] !== 100) {
-  throw new RangeError('--mix must be three percentages (get,set,touch) adding up to 100')
-}
-const GET = mix[0] / 100
-const SET = (mix[0] + mix[1]) / 100 // GET..SET set, the rest touch
+const mix = parseMix(opts.mix)
 const variantNames = [...new Set(opts.variants.split(',').filter(Boolean))]
 for (const name of variantNames) {
   if (!(name in VARIANTS)) throw new TypeError(`unknown variant ${name}`)
@@ -130,7 +119,6 @@ const ids = Array.from({ length: opts.sessions }, () => generateSessionId())
 
 const pool = expressPool(MAX_AGE)
 const bytes = median(pool.map((d) => JSON.stringify(d).length))
-const call = callStore
 checkShape(opts.shape)
 
 const redis = redisServer(opts.redis)
@@ -196,31 +184,24 @@ async function makeStore(name) {
 
 /** Runs the mix on one store for `seconds`; returns ops/s, misses and CPU µs per operation. */
 async function run(store, sessions, seconds) {
-  let done = 0
-  let misses = 0
   const cpu = process.cpuUsage()
   const redisBefore = redis.cpu()
   const mainBefore = mainThreadCpu()
-  const started = performance.now()
-  const deadline = started + seconds * 1000
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const id = ids[Math.floor(Math.random() * ids.length)]
-      const r = Math.random()
-      if (r < GET) {
-        if ((await call(store, 'get', id)) == null) misses++
-      } else if (r < SET) {
-        await call(store, 'set', id, sessions[Math.floor(Math.random() * sessions.length)])
-      } else {
-        await call(store, 'touch', id, sessions[Math.floor(Math.random() * sessions.length)])
-      }
-      done++
-    }
-  }
-  await Promise.all(Array.from({ length: opts.concurrency }, worker))
+  const {
+    done,
+    misses,
+    seconds: took,
+  } = await runMix({
+    store,
+    sessions,
+    ids,
+    mix,
+    seconds,
+    concurrency: opts.concurrency,
+  })
   const used = process.cpuUsage(cpu)
   return {
-    opsPerSec: done / ((performance.now() - started) / 1000),
+    opsPerSec: done / took,
     misses,
     cpuPerOp: (used.user + used.system) / done,
     redisPerOp: (redis.cpu() - redisBefore) / done,
@@ -246,13 +227,9 @@ try {
     const target = { name, ...made, sessions: sessionsFor(made.store, opts.shape, pool, ids) }
     targets.push(target)
     const t0 = performance.now()
-    for (let start = 0; start < ids.length; start += 1000) {
-      const wave = []
-      for (let i = start; i < Math.min(ids.length, start + 1000); i++) {
-        wave.push(call(target.store, 'set', ids[i], pool[i % pool.length]))
-      }
-      await Promise.all(wave)
-    }
+    await inWaves(ids.length, 1000, (i) =>
+      callStore(target.store, 'set', ids[i], pool[i % pool.length]),
+    )
     const seconds = (performance.now() - t0) / 1000
     await target.compact?.()
     console.log(`preloaded ${name.padEnd(13)} ${fmt.int(ids.length / seconds)} sets/s`)

@@ -2,10 +2,9 @@
 // autocannon in this process drives it with N connections, each with its own session cookie.
 // Routes: GET / (read, increment, save) and GET /read (read; express-session touches).
 // Run `node tools/bench/http.mjs --help` for the flags.
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { environment, flags, fmt, median, table, tempDir } from './lib.mjs'
+import { cpuMicros, environment, flags, fmt, median, table, tempDir } from './lib.mjs'
 import {
   freePort,
   installCleanup,
@@ -144,9 +143,7 @@ async function newSession(url, name) {
  */
 function cpuSeconds(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
+    return cpuMicros(pid) / 1e6
   } catch {
     return undefined
   }

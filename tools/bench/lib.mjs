@@ -1,4 +1,5 @@
 // Helpers shared by the benchmark scripts: flags, session-shaped data, temp directories, tables.
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -108,6 +109,22 @@ export const fmt = {
 
 export function environment() {
   return `node ${process.version}, ${process.platform}/${process.arch}, pid ${process.pid}, ${new Date().toISOString()}`
+}
+
+/**
+ * CPU time (user + system) in µs that process `pid` has used, all its threads, or only its thread
+ * `thread`: Linux's /proc stat, in clock ticks of 10 ms. Throws where there is no /proc.
+ */
+export function cpuMicros(pid, thread) {
+  const path = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`
+  const stat = readFileSync(path, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/** CPU time in µs of this process's main thread (see cpuMicros). */
+export function mainThreadCpu() {
+  return cpuMicros(process.pid, process.pid)
 }
 
 /** Runs global.gc twice when the process was started with --expose-gc. */

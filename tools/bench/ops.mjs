@@ -7,22 +7,24 @@ import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { performance, PerformanceObserver } from 'node:perf_hooks'
+import { PerformanceObserver } from 'node:perf_hooks'
 import session from 'express-session'
 import { RedisStore } from 'connect-redis'
 import { createSessionStore, generateSessionId } from '@levelsession/core'
 import { LevelSessionStore } from '@levelsession/express'
 import { redisBackend } from '@levelsession/redis'
-import { collectGarbage, environment, flags, fmt, inWaves, table } from './lib.mjs'
+import { collectGarbage, environment, flags, fmt, inWaves, mainThreadCpu, table } from './lib.mjs'
 import { installCleanup } from './procs.mjs'
 import {
   callStore,
   checkShape,
   expressPool,
   levelStore,
-  mainThreadCpu,
+  parseMix,
   redisServer,
+  runMix,
   sessionsFor,
+  WORKLOAD_FLAGS,
 } from './workload.mjs'
 
 const opts = flags(
@@ -41,36 +43,18 @@ const opts = flags(
     },
     passes: { type: 'number', default: 2, env: 'BENCH_PASSES', help: 'passes over the phases' },
     duration: { type: 'number', default: 3, env: 'BENCH_DURATION', help: 'seconds per phase' },
-    sessions: {
-      type: 'number',
-      default: 20_000,
-      env: 'BENCH_SESSIONS',
-      help: 'sessions preloaded',
-    },
-    concurrency: { type: 'number', default: 64, env: 'BENCH_CONCURRENCY', help: 'calls in flight' },
+    ...WORKLOAD_FLAGS,
     warmup: {
       type: 'string',
       default: '80,15,5',
       env: 'BENCH_WARMUP',
       help: 'mix of the 1 s warm-up',
     },
-    shape: {
-      type: 'string',
-      default: 'session',
-      env: 'BENCH_SHAPE',
-      help: "what set and touch receive, as in express-store.mjs: 'session' or 'plain'",
-    },
     'cpu-prof': {
       type: 'string',
       default: '',
       env: 'BENCH_CPU_PROF',
       help: 'write a CPU profile of the measured phases (not the preload) to this file',
-    },
-    redis: {
-      type: 'string',
-      default: '/usr/bin/redis-server',
-      env: 'BENCH_REDIS_SERVER',
-      help: 'redis-server binary (started on a free loopback port, no persistence)',
     },
     limit: { type: 'number', default: 900, env: 'BENCH_LIMIT', help: 'hard time limit in seconds' },
   },
@@ -79,13 +63,6 @@ const opts = flags(
 installCleanup(opts.limit)
 
 const MAX_AGE = 86_400_000
-const parseMix = (text) => {
-  const mix = text.split(',').map(Number)
-  if (mix.length !== 3 || mix.some((n) => !(n >= 0)) || mix[0] + mix[1] + mix[2] !== 100) {
-    throw new RangeError(`a mix is three percentages adding up to 100, not ${text}`)
-  }
-  return mix
-}
 const phases = opts.phases.split(/\s+/).filter(Boolean)
 for (const phase of [...phases, opts.warmup]) parseMix(phase)
 checkShape(opts.shape)
@@ -128,8 +105,6 @@ async function makeStore(variant) {
   throw new TypeError(`unknown variant ${variant}`)
 }
 
-const call = callStore
-
 let gcMs = 0
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration
@@ -148,9 +123,6 @@ async function commandStats(admin) {
 
 /** Runs `mix` on `target` for `seconds`; returns what it did and cost. */
 async function run(target, mix, seconds, admin) {
-  const [get, set] = parseMix(mix)
-  const GET = get / 100
-  const SET = (get + set) / 100
   const { store, sessions } = target
   const before = {
     main: mainThreadCpu(),
@@ -158,22 +130,14 @@ async function run(target, mix, seconds, admin) {
     gc: gcMs,
     stats: await commandStats(admin),
   }
-  let done = 0
-  const started = performance.now()
-  const deadline = started + seconds * 1000
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const id = ids[Math.floor(Math.random() * ids.length)]
-      const r = Math.random()
-      const sess = sessions[Math.floor(Math.random() * sessions.length)]
-      if (r < GET) await call(store, 'get', id)
-      else if (r < SET) await call(store, 'set', id, sess)
-      else await call(store, 'touch', id, sess)
-      done++
-    }
-  }
-  await Promise.all(Array.from({ length: opts.concurrency }, worker))
-  const elapsed = (performance.now() - started) / 1000
+  const { done, seconds: took } = await runMix({
+    store,
+    sessions,
+    ids,
+    mix: parseMix(mix),
+    seconds,
+    concurrency: opts.concurrency,
+  })
   const stats = await commandStats(admin)
   const commands = [...stats]
     .map(([name, { calls, usec }]) => {
@@ -183,7 +147,7 @@ async function run(target, mix, seconds, admin) {
     .filter((c) => c.calls > 0)
     .sort((a, b) => b.usec - a.usec)
   return {
-    opsPerSec: done / elapsed,
+    opsPerSec: done / took,
     main: (mainThreadCpu() - before.main) / done,
     gc: ((gcMs - before.gc) * 1000) / done,
     redis: (redis.cpu() - before.redis) / done,
@@ -210,7 +174,9 @@ try {
       sessions: sessionsFor(made.store, opts.shape, pool, ids),
     }
     targets.push(target)
-    await inWaves(ids.length, 1000, (i) => call(target.store, 'set', ids[i], pool[i % pool.length]))
+    await inWaves(ids.length, 1000, (i) =>
+      callStore(target.store, 'set', ids[i], pool[i % pool.length]),
+    )
     await target.compact?.()
   }
   const admin = redis.server === undefined ? undefined : await client()

@@ -4,10 +4,9 @@
 // alternates them round by round. `name@build` runs variant `name` with BENCH_REDIS_MODULE set to
 // node_modules/.ab/redis-<build>/dist/esm/index.js: another build of @levelsession/redis, for an
 // A/B of two builds in one run. Run `node tools/bench/rate.mjs --help` for the flags.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import autocannon from 'autocannon'
-import { flags, median, table } from './lib.mjs'
+import { cpuMicros, flags, median, table } from './lib.mjs'
 import {
   freePort,
   installCleanup,
@@ -44,13 +43,6 @@ const CONNECTIONS = 50
 const app = resolve(import.meta.dirname, 'servers/app.mjs')
 const variants = opts.variants.split(',').filter(Boolean)
 const redis = await startRedis()
-
-/** CPU time of a process so far, in µs (Linux: /proc/<pid>/stat, clock ticks of 10 ms). */
-function cpu(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
 
 const servers = []
 for (const variant of variants) {
@@ -98,18 +90,18 @@ const rows = []
 for (let round = 0; round < opts.rounds; round++) {
   const order = round % 2 === 0 ? servers : [...servers].reverse()
   for (const server of order) {
-    const before = cpu(server.child.pid)
-    const redisBefore = cpu(redis.child.pid)
+    const before = cpuMicros(server.child.pid)
+    const redisBefore = cpuMicros(redis.child.pid)
     const result = await load(server, opts.duration)
     const requests = result.requests.total
-    const us = (cpu(server.child.pid) - before) / requests
+    const us = (cpuMicros(server.child.pid) - before) / requests
     perRequest.get(server.variant).push(us)
     rows.push([
       round + 1,
       server.variant,
       requests,
       us.toFixed(0),
-      ((cpu(redis.child.pid) - redisBefore) / requests).toFixed(1),
+      ((cpuMicros(redis.child.pid) - redisBefore) / requests).toFixed(1),
       result.errors + result.non2xx > 0 ? `${result.errors + result.non2xx} failed!` : '',
     ])
   }

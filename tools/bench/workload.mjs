@@ -1,10 +1,67 @@
-// The store-API workload that express-store.mjs and ops.mjs share: the sessions set and touch
-// receive, the callback wrapper every store gets, CPU time read from /proc, a private
-// redis-server with its clients, and a classic-level store in a temp directory.
-import { readFileSync } from 'node:fs'
+// The store-API workload that express-store.mjs and ops.mjs share: their common flags, the
+// get/set/touch mix and the loop that runs it, the sessions set and touch receive, the callback
+// wrapper every store gets, a private redis-server with its clients, and a classic-level store
+// in a temp directory.
+import { performance } from 'node:perf_hooks'
 import { createClient } from 'redis'
-import { sessionData, tempDir } from './lib.mjs'
+import { cpuMicros, sessionData, tempDir } from './lib.mjs'
 import { ownDir, releaseDir, startRedis } from './procs.mjs'
+
+/** Flags both scripts take, for lib.mjs's `flags`. */
+export const WORKLOAD_FLAGS = {
+  sessions: { type: 'number', default: 20_000, env: 'BENCH_SESSIONS', help: 'sessions preloaded' },
+  concurrency: { type: 'number', default: 64, env: 'BENCH_CONCURRENCY', help: 'calls in flight' },
+  shape: {
+    type: 'string',
+    default: 'session',
+    env: 'BENCH_SHAPE',
+    help: "what set and touch receive: 'session' (req.session as express-session makes it: the store's createSession over what get returned) or 'plain' (a plain object with a Date in cookie.expires)",
+  },
+  redis: {
+    type: 'string',
+    default: '/usr/bin/redis-server',
+    env: 'BENCH_REDIS_SERVER',
+    help: 'redis-server binary (started on a free loopback port, no persistence)',
+  },
+}
+
+/** `get,set,touch` percentages as numbers; throws unless they are three adding up to 100. */
+export function parseMix(text) {
+  const mix = text.split(',').map(Number)
+  if (mix.length !== 3 || mix.some((n) => !(n >= 0)) || mix[0] + mix[1] + mix[2] !== 100) {
+    throw new RangeError(`a mix is three percentages (get,set,touch) adding up to 100, not ${text}`)
+  }
+  return mix
+}
+
+/**
+ * Runs `mix` (from parseMix) on `store` for `seconds` with `concurrency` calls in flight, each on
+ * a uniformly random id; `set` and `touch` take a random one of `sessions`. Resolves to the calls
+ * made, the gets that found nothing, and the seconds it took.
+ */
+export async function runMix({ store, sessions, ids, mix, seconds, concurrency }) {
+  const getBelow = mix[0] / 100
+  const setBelow = (mix[0] + mix[1]) / 100 // the rest touch
+  let done = 0
+  let misses = 0
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const id = ids[Math.floor(Math.random() * ids.length)]
+      const r = Math.random()
+      if (r < getBelow) {
+        if ((await callStore(store, 'get', id)) == null) misses++
+      } else {
+        const sess = sessions[Math.floor(Math.random() * sessions.length)]
+        await callStore(store, r < setBelow ? 'set' : 'touch', id, sess)
+      }
+      done++
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return { done, misses, seconds: (performance.now() - started) / 1000 }
+}
 
 /**
  * 1,024 sessions as express-session hands a new one to a store: a plain object whose `cookie`
@@ -48,18 +105,6 @@ export function callStore(store, method, ...args) {
   })
 }
 
-/** CPU time in µs of a process or thread, from its /proc stat file (Linux; ticks of 10 ms). */
-export function cpuMicros(statPath) {
-  const stat = readFileSync(statPath, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
-/** CPU time in µs of this process's main thread. */
-export function mainThreadCpu() {
-  return cpuMicros(`/proc/self/task/${process.pid}/stat`)
-}
-
 /**
  * A private redis-server, started on first use, and the clients connected to it: `close()` ends
  * both. Each store gets a client of its own.
@@ -82,7 +127,7 @@ export function redisServer(binary) {
     },
     /** CPU time of redis-server so far, in µs (0 before it starts). */
     cpu() {
-      return server === undefined ? 0 : cpuMicros(`/proc/${server.child.pid}/stat`)
+      return server === undefined ? 0 : cpuMicros(server.child.pid)
     },
     async close() {
       for (const client of clients) client.destroy()

@@ -268,8 +268,7 @@ export class SessionStore<D = SessionData> extends EventEmitter<SessionStoreEven
     // (express-session sets a cookie's expiry when the response starts, and responses of one
     // session can end in either order), or on a host whose clock is behind; the later expiry is
     // the one the session's activity earned. A shorter lifetime moves it further back, written.
-    const window = Math.min(this.options.touchAfter, ttl * this.#lazyShare)
-    const lazy = moved !== 0 && moved < window && moved > -window
+    const lazy = Math.abs(moved) < Math.min(this.options.touchAfter, ttl * this.#lazyShare)
     if (changed === undefined) {
       if (moved === 0 || lazy) return undefined
       return toStored(current.id, current, current.createdAt, expiresAt, current.userId)

@@ -58,8 +58,9 @@ export class ReadBatcher<R> {
 
   /** Reads `key` (the session `id`) at once, or in the current turn's batch for `group`. */
   load(id: string, key: string, group: number): Promise<R> {
+    // Alone: a GET of its own (see the module comment).
     if (this.#inFlight === 0 && !this.#scheduled && this.#tracker === undefined) {
-      return this.#alone(id, key)
+      return this.#getOne(id, key, undefined)
     }
     return new Promise<R>((resolve, reject) => {
       let batch = this.#open.get(group)
@@ -79,25 +80,6 @@ export class ReadBatcher<R> {
         queueMicrotask(() => process.nextTick(() => this.#flush()))
       }
     })
-  }
-
-  /** A GET of its own (see the module comment). */
-  #alone(id: string, key: string): Promise<R> {
-    this.#inFlight++
-    return this.#request<Buffer | null>(key, ['GET', key], undefined).then(
-      (record) => {
-        this.#inFlight--
-        return this.#loaded(id, record, undefined)
-      },
-      (error: unknown) => {
-        this.#inFlight--
-        // As in an MGET: a key of another type is no session (the client starts a new one).
-        if (isReplyError(error, 'WRONGTYPE')) {
-          return this.#loaded(id, null, undefined)
-        }
-        throw error
-      },
-    )
   }
 
   #flush(): void {
@@ -139,22 +121,26 @@ export class ReadBatcher<R> {
 
   #get(key: string, waiter: Waiter<R>): void {
     const tracker = this.#tracker?.active === true ? this.#tracker : undefined
-    const ticket = tracker?.begin(waiter.id) ?? 0
+    this.#getOne(waiter.id, key, tracker).then(waiter.resolve, waiter.reject)
+  }
+
+  /** One key's GET (over `tracker`'s connection when given), as a load's result. */
+  #getOne(id: string, key: string, tracker: Tracker | undefined): Promise<R> {
+    const ticket = tracker?.begin(id) ?? 0
     this.#inFlight++
-    this.#request<Buffer | null>(key, ['GET', key], tracker).then(
+    return this.#request<Buffer | null>(key, ['GET', key], tracker).then(
       (record) => {
         this.#inFlight--
-        this.#answer(waiter, record, tracker?.end(waiter.id, ticket))
+        return this.#loaded(id, record, tracker?.end(id, ticket))
       },
       (error: unknown) => {
         this.#inFlight--
         const wrongType = isReplyError(error, 'WRONGTYPE')
         // A WRONGTYPE is a reply from Redis; a failure (a timeout) renews no lease.
-        const epoch = tracker?.end(waiter.id, ticket, wrongType)
+        const epoch = tracker?.end(id, ticket, wrongType)
         // As in an MGET: a key of another type is no session (the client starts a new one).
-        if (wrongType) {
-          this.#answer(waiter, null, epoch)
-        } else waiter.reject(error)
+        if (wrongType) return this.#loaded(id, null, epoch)
+        throw error
       },
     )
   }

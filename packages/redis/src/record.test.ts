@@ -129,6 +129,8 @@ describe('records and tokens', () => {
       )
       const bytes = keptRecord('y', reply)
       expect(exactText(bytes.session!)).toBeUndefined()
+      // Not a slice of a shared pool: its memory is its own.
+      expect(bytes.session!.value.buffer.byteLength).toBe(value.byteLength)
       socket.fill(0)
       expect(bytes).toEqual({
         token: 't2',

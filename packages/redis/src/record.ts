@@ -84,8 +84,8 @@ export function parseRecord(id: string, record: Buffer | null): Snapshot {
 /**
  * A record to keep (a hint), holding nothing of `record`, which may be a view of node-redis's read
  * buffer: its data as text when the bytes are UTF-8 that encodes back to them (what core decodes
- * a text codec's data to anyway, and about half the memory of bytes kept beside it), else
- * parsed from a copy of its own.
+ * a text codec's data to anyway, and about half the memory of bytes kept beside it), else with a
+ * copy of its bytes.
  */
 export function keptRecord(id: string, record: Buffer): Snapshot {
   const parsed = parseRecord(id, record)
@@ -93,9 +93,11 @@ export function keptRecord(id: string, record: Buffer): Snapshot {
   // A corrupt record's `raw` is a copy already.
   if (session === undefined) return parsed
   const text = textSession(session)
-  return text === session
-    ? parseRecord(id, Buffer.from(record))
-    : { token: parsed.token, session: text, corrupt: false }
+  if (text !== session) return { token: parsed.token, session: text, corrupt: false }
+  // Bytes of its own, not a slice of Buffer's shared pool, which one kept slice would hold whole.
+  const value = Buffer.allocUnsafeSlow(session.value.byteLength)
+  value.set(session.value)
+  return { token: parsed.token, session: { ...session, value }, corrupt: false }
 }
 
 /** Whether `record` was written under `token` (its bytes up to the first NUL), without copying. */
